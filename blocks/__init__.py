@@ -1,0 +1,9 @@
+"""Sprout's blocks: one module per block, each exposing ``SPEC``.
+
+Importing this package has no side effects and does not import Keras.
+"""
+from blocks.registry import Registry, default_registry, discover
+from blocks.spec import BlockSpec, Cost, ParamError, ParamSpec, PortSpec, ShapeError
+
+__all__ = ["BlockSpec", "Cost", "ParamError", "ParamSpec", "PortSpec", "Registry", "ShapeError",
+           "default_registry", "discover"]

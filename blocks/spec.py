@@ -1,0 +1,258 @@
+"""The block contract: ports, typed parameters, shape and cost rules.
+
+A block module exposes one ``SPEC`` (a frozen :class:`BlockSpec`). Everything here is
+pure Python so the editor can validate a graph on every edit without importing Keras.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+Shape = tuple  # (None, d1, d2, ...): batch axis first, always None.
+
+
+class BlockError(Exception):
+    """Base class for errors raised by block rules."""
+
+
+class ShapeError(BlockError):
+    """The input shapes do not fit the block; the message says what was expected."""
+
+
+class ParamError(BlockError):
+    """A parameter value is invalid; the message names the parameter."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One input or output port.
+
+    Attributes:
+        name: port name used in project files (``in``, ``out``, ``in1``...).
+        kind: what travels on the link: ``tensor`` or ``pair`` (a (high, low) tuple).
+        optional: an input port that may stay unconnected.
+    """
+
+    name: str
+    kind: str = "tensor"
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A typed parameter with default, range and help.
+
+    ``kind`` is one of ``int``, ``float``, ``bool``, ``choice``, ``tuple`` (of ints) or
+    ``str``. ``low``/``high`` bound numbers (and each tuple item); ``low_open``/``high_open``
+    make a bound strict.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple = ()
+    length: tuple[int, int] | None = None  # allowed tuple lengths (min, max)
+
+    def describe_range(self) -> str:
+        """The accepted values in words, e.g. ``0 <= rate < 1``."""
+        if self.kind == "choice":
+            return f"{self.name} in {list(self.choices)}"
+        if self.kind == "bool":
+            return f"{self.name} true or false"
+        parts = []
+        if self.low is not None:
+            parts.append(f"{_num(self.low)} {'<' if self.low_open else '<='} ")
+        parts.append(self.name if self.kind != "tuple" else f"each item of {self.name}")
+        if self.high is not None:
+            parts.append(f" {'<' if self.high_open else '<='} {_num(self.high)}")
+        text = "".join(parts)
+        if self.kind == "tuple" and self.length:
+            lo, hi = self.length
+            n = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            text = f"{n} integers, {text}" if (self.low is not None or self.high is not None) else f"{n} integers"
+        return text
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` coerced to this parameter's type.
+
+        Raises:
+            ParamError: "Expected 0 <= rate < 1. Received: rate=1.5".
+        """
+        fail = ParamError(self.name, f"Expected {self.describe_range()} ({self.kind}). "
+                                     f"Received: {self.name}={value!r}")
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise fail
+        if self.kind == "choice":
+            if value in self.choices and isinstance(value, type(self.choices[0])):
+                return value
+            raise fail
+        if self.kind == "str":
+            if isinstance(value, str):
+                return value
+            raise fail
+        if self.kind == "tuple":
+            if not isinstance(value, (list, tuple)) or isinstance(value, str):
+                raise fail
+            if self.length and not self.length[0] <= len(value) <= self.length[1]:
+                raise fail
+            items = tuple(self._number(v, int, fail) for v in value)
+            return items
+        if self.kind == "int":
+            return self._number(value, int, fail)
+        if self.kind == "float":
+            return self._number(value, float, fail)
+        raise ValueError(f"unknown parameter kind {self.kind!r}")  # a bug in a spec
+
+    def _number(self, value: Any, typ: type, fail: ParamError) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail
+        if typ is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise fail
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise fail
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            raise fail
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            raise fail
+        return value
+
+    def to_json(self) -> dict:
+        """A JSON-ready description (used by ``main.py blocks --json``)."""
+        out: dict[str, Any] = {"name": self.name, "type": self.kind, "default": _jsonable(self.default),
+                               "help": self.help}
+        if self.low is not None or self.high is not None:
+            out["range"] = {"min": self.low, "max": self.high,
+                            "min_exclusive": self.low_open, "max_exclusive": self.high_open}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.length:
+            out["length"] = list(self.length)
+        return out
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one block costs: trainable+frozen weights, multiply-accumulates, output bytes."""
+
+    params: int = 0
+    macs: int = 0
+    activation_bytes: int = 0
+
+    @property
+    def flops(self) -> int:
+        """FLOPs counted as two per multiply-accumulate."""
+        return 2 * self.macs
+
+
+def _no_cost(params: Mapping, in_shapes: Sequence[Shape], out_shapes: Sequence[Shape]) -> Cost:
+    return Cost(0, 0, sum(activation_bytes(s) for s in out_shapes))
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """Everything Sprout knows about one block (see DESIGN.md section 2).
+
+    Attributes:
+        infer_shape: ``(params, in_shapes) -> list of out shapes``; raises ShapeError.
+        cost: ``(params, in_shapes, out_shapes) -> Cost``.
+        build: ``(params, name) -> keras layer or callable``; imports Keras inside.
+        example_inputs: input shapes for the contract test (batch axis None).
+        example_dtype: dtype of the contract-test inputs.
+        stochastic: True when training and inference outputs must differ.
+    """
+
+    id: str
+    title: str
+    category: str
+    doc: str
+    inputs: tuple[PortSpec, ...]
+    outputs: tuple[PortSpec, ...]
+    params: tuple[ParamSpec, ...]
+    infer_shape: Callable[[Mapping, Sequence[Shape]], list]
+    build: Callable[[Mapping, str], Any] | None
+    cost: Callable[[Mapping, Sequence[Shape], Sequence[Shape]], Cost] = _no_cost
+    example_inputs: tuple = ()
+    example_dtype: str = "float32"
+    stochastic: bool = False
+    legacy_ids: tuple[str, ...] = ()
+    pros: str = ""
+    cons: str = ""
+    reference: str = ""
+    icon: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str) -> ParamSpec:
+        """The spec of parameter ``name``; KeyError if the block has none."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self) -> dict:
+        """Every parameter at its default value."""
+        return {p.name: p.default for p in self.params}
+
+    def validate_params(self, params: Mapping | None) -> dict:
+        """Fill defaults, coerce and check every parameter.
+
+        Raises:
+            ParamError: for an unknown parameter or a value out of range.
+        """
+        params = dict(params or {})
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ParamError(unknown[0], f"Unknown parameter {unknown[0]!r} for block {self.id}; "
+                                         f"expected one of {sorted(known)}")
+        return {p.name: p.validate(params.get(p.name, p.default)) for p in self.params}
+
+    def input_names(self) -> list[str]:
+        """Input port names in order."""
+        return [p.name for p in self.inputs]
+
+    def output_names(self) -> list[str]:
+        """Output port names in order."""
+        return [p.name for p in self.outputs]
+
+    def to_json(self) -> dict:
+        """A JSON-ready description of the block."""
+        return {
+            "id": self.id, "title": self.title, "category": self.category, "doc": self.doc,
+            "inputs": [{"name": p.name, "kind": p.kind, "optional": p.optional} for p in self.inputs],
+            "outputs": [{"name": p.name, "kind": p.kind} for p in self.outputs],
+            "params": [p.to_json() for p in self.params],
+            "legacy_ids": list(self.legacy_ids),
+            "pros": self.pros, "cons": self.cons, "reference": self.reference,
+        }
+
+
+def activation_bytes(shape: Shape, bytes_per_item: int = 4) -> int:
+    """Bytes of one sample of a float32 tensor of ``shape`` (batch axis excluded)."""
+    n = 1
+    for d in shape[1:]:
+        n *= int(d or 0)
+    return n * bytes_per_item
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _jsonable(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v

@@ -1,0 +1,1 @@
+"""The headless command line: the same engine as the GUI, scriptable."""

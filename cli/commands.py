@@ -1,0 +1,164 @@
+"""The sub-commands. Human progress goes to stderr, results to stdout or files."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from blocks.registry import default_registry
+from engine.analysis import analyze
+from engine.errors import SproutError
+from engine.workflow import open_project, plan_run, run_training
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
+
+
+def cmd_check(args) -> int:
+    """Per-node table of shapes, parameters and MACs; exit 1 when any node is faulty."""
+    project = open_project(args.project)
+    doc = project.document
+    analysis = analyze(doc)
+    rows = []
+    for uid in analysis.order:
+        res = analysis.nodes[uid]
+        shape = res.out_shapes[0] if res.out_shapes else None
+        rows.append({"id": uid, "block": res.block, "title": doc.node(uid).title,
+                     "output_shape": list(shape) if shape else None,
+                     "params": res.cost.params, "macs": res.cost.macs})
+    totals = analysis.totals()
+    if args.json:
+        print(json.dumps({"ok": analysis.ok, "nodes": rows, "totals": totals,
+                          "diagnostics": [{"node": d.uid, "severity": d.severity, "message": d.message}
+                                          for d in analysis.diagnostics]}, indent=2))
+    else:
+        print(f"{'node':<8} {'block':<24} {'output shape':<22} {'params':>10} {'MACs':>12}")
+        for r in rows:
+            shape = "(batch, " + ", ".join(map(str, r["output_shape"][1:])) + ")" if r["output_shape"] else "?"
+            print(f"{r['id']:<8} {r['block']:<24} {shape:<22} {r['params']:>10,} {r['macs']:>12,}")
+        print(f"total: {totals['params']:,} parameters, {totals['macs']:,} MACs, "
+              f"{totals['activation_bytes'] / 1024:.1f} KiB activations per sample, "
+              f"{totals['size_float32_bytes'] / 1024:.1f} KiB at float32, {totals['size_int8_bytes'] / 1024:.1f} KiB at int8")
+    for d in analysis.diagnostics:
+        print(f"{d.severity}: {d}", file=sys.stderr)
+    return 0 if analysis.ok else 1
+
+
+def cmd_train(args) -> int:
+    """Train a project and write model.keras, history.csv and summary.json."""
+    from cli.progress import ProgressBar
+
+    project = open_project(args.project)
+    if args.label:
+        project.data["label"] = args.label
+    plan = plan_run(project, epochs=args.epochs, data=args.data, seed=args.seed, batch_size=args.batch_size)
+    stop = _StopFlag()
+    print(f"training {args.project} for {plan.train_config.epochs} epochs on {plan.data_config.source} "
+          "(Ctrl+C stops after the current batch and keeps the weights)", file=sys.stderr)
+    with stop.installed():
+        _, dataset, result = run_training(plan, args.out, ProgressBar(), stop)
+    _report(result, args.out)
+    return 0 if result.stop_reason in ("completed", "early_stopping", "stopped") else 1
+
+
+def cmd_export(args) -> int:
+    """Write a project's (untrained) model or a trained model file as .keras or .h5."""
+    from engine.compiler import compile_document
+    from engine.modelio import load_model, save_model
+
+    src = Path(args.source)
+    if src.suffix == ".sprout":
+        model = compile_document(open_project(src).document).model
+        print("note: exporting a project gives untrained weights; train it first to export a trained model",
+              file=sys.stderr)
+    else:
+        model = load_model(src)
+    out = Path(args.out)
+    suffix = {"keras": ".keras", "h5": ".h5"}[args.format]
+    if out.suffix != suffix:
+        raise SproutError(f"--out {out} must end in {suffix} for --format {args.format}")
+    save_model(model, out)
+    print(out)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Train the example CNN on digits and print its test accuracy."""
+    from cli.progress import ProgressBar
+
+    project = open_project(EXAMPLES / "digits_cnn.sprout")
+    plan = plan_run(project, epochs=args.epochs)
+    out = args.out or tempfile.mkdtemp(prefix="sprout-demo-")
+    print(f"demo: training digits_cnn on the embedded digits dataset ({plan.train_config.epochs} epochs)",
+          file=sys.stderr)
+    _, _, result = run_training(plan, out, ProgressBar())
+    _report(result, out)
+    acc = result.metrics.get("test", {}).get("accuracy")
+    print(f"test accuracy: {acc:.4f}" if acc is not None else "test accuracy: n/a")
+    return 0
+
+
+def cmd_blocks(args) -> int:
+    """Every registered block with its id, category, ports and parameters."""
+    registry = default_registry()
+    if args.json:
+        print(json.dumps({"blocks": [s.to_json() for s in registry]}, indent=2))
+        return 0
+    for cat, specs in registry.categories().items():
+        print(cat)
+        for s in specs:
+            ins = ", ".join(p.name for p in s.inputs) or "-"
+            outs = ", ".join(p.name for p in s.outputs) or "-"
+            params = ", ".join(f"{p.name}={p.default!r}" for p in s.params)
+            print(f"  {s.id:<24} in: {ins:<16} out: {outs:<6} {params}")
+    return 0
+
+
+def cmd_gui(args) -> int:
+    """The desktop studio is not built yet: say so and run the demo instead."""
+    print("The desktop studio is not available yet; running `python main.py demo` instead.", file=sys.stderr)
+    args.epochs, args.out = None, None
+    return cmd_demo(args)
+
+
+def _report(result, out) -> None:
+    test = result.metrics.get("test", {})
+    line = f"{result.stop_reason}: {result.epochs_run} epochs"
+    if test:
+        line += ", test " + ", ".join(f"{k} {v:.4f}" for k, v in test.items())
+    if result.message:
+        line += f". {result.message}"
+    print(line, file=sys.stderr)
+    if out:
+        print(f"saved to {out}", file=sys.stderr)
+
+
+class _StopFlag:
+    """Ctrl+C asks training to stop after the current batch; a second Ctrl+C aborts."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def installed(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def ctx():
+            previous = signal.getsignal(signal.SIGINT)
+
+            def handler(signum, frame):
+                if self.requested:
+                    raise KeyboardInterrupt
+                self.requested = True
+                print("\nstopping after the current batch...", file=sys.stderr)
+
+            signal.signal(signal.SIGINT, handler)
+            try:
+                yield self
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        return ctx()
