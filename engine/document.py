@@ -202,14 +202,14 @@ class GraphDocument:
         if out_ports[source_port].kind != in_ports[target_port].kind:
             raise PortError(f"Cannot link a {out_ports[source_port].kind} port to a "
                             f"{in_ports[target_port].kind} port ({source}.{source_port} -> {target}.{target_port})")
+        if source == target or nx.has_path(self.graph, target, source):
+            raise CycleError(f"Linking {source} -> {target} would make a cycle")
         existing = self.inputs_of(target)
         if target_port in existing:
             if existing[target_port] == link:
                 raise DuplicateLinkError(f"{source}.{source_port} -> {target}.{target_port} exists already")
             raise OccupiedInputError(f"Input {target}.{target_port} is already fed by "
                                      f"{existing[target_port].source}.{existing[target_port].source_port}")
-        if source == target or nx.has_path(self.graph, target, source):
-            raise CycleError(f"Linking {source} -> {target} would make a cycle")
         return link
 
     def can_link(self, source: str, source_port: str, target: str, target_port: str) -> bool:

@@ -1,0 +1,59 @@
+"""Sprout's trainer (progress + stop callbacks) vs plain ``model.fit``: throughput ratio."""
+from __future__ import annotations
+
+from tests.bench.common import median
+
+EPOCHS = 8
+BATCH = 32
+
+
+def _epoch_timer():
+    import time
+
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._t0)
+
+    return EpochTimer()
+
+
+def run() -> dict:
+    import keras
+
+    from engine.compiler import compile_document
+    from engine.data import DataConfig, load_dataset
+    from engine.trainer import TrainConfig, prepare_model, train
+    from engine.workflow import open_project
+    from tests.conftest import EXAMPLES
+
+    doc = open_project(EXAMPLES / "digits_cnn.sprout").document
+    cfg = TrainConfig(epochs=EPOCHS, batch_size=BATCH, learning_rate=0.002)
+    ds = load_dataset(DataConfig("digits"))
+    sprout_epochs, plain_epochs = [], []
+    for _ in range(2):  # interleave so drift in machine load hits both alike
+        keras.utils.clear_session()
+        compiled = compile_document(doc)
+        ticks = []
+        result = train(compiled, ds, cfg, on_progress=ticks.append, should_stop=lambda: False)
+        sprout_epochs += [row["seconds"] for row in result.history[1:]]  # epoch 1 includes tracing
+
+        keras.utils.clear_session()
+        compiled = compile_document(doc)
+        prepare_model(compiled, ds, cfg)
+        timer = _epoch_timer()
+        compiled.model.fit(ds.x_train, ds.y_train, batch_size=BATCH, epochs=EPOCHS, verbose=0,
+                           validation_data=(ds.x_val, ds.y_val), callbacks=[timer])
+        plain_epochs += timer.seconds[1:]
+    sprout, plain = median(sprout_epochs), median(plain_epochs)
+    return {"name": "train_throughput", "what": "Sprout trainer vs plain model.fit, digits_cnn, batch 32",
+            "sprout_epoch_s": round(sprout, 4), "plain_epoch_s": round(plain, 4),
+            "ratio": round(plain / sprout, 3), "target": ">= 0.97 (throughput ratio)"}

@@ -1,0 +1,20 @@
+"""Helpers for benchmarks: timing and result records."""
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def best_of(fn, repeats: int = 3) -> float:
+    """The fastest of ``repeats`` timed calls, in seconds."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def median(values) -> float:
+    """Median of a non-empty sequence."""
+    return statistics.median(values)
