@@ -1,18 +1,23 @@
 """Registers Sprout's custom Keras layers with Keras's serialization registry.
 
-Called (never at start-up) by whatever loads a model, so a saved ``.keras`` file
-reloads with ``safe_mode=True``; importing this module does nothing by itself. The standard blocks use Keras's own
-layers; the paper techniques add their layer modules here.
+Custom layers are defined inside cached functions (``BlockSpec.keras_classes``) so
+importing ``blocks`` never imports Keras. Call :func:`register` before loading a saved
+model in a fresh Python::
+
+    import blocks, keras
+    blocks.register_keras_objects()
+    keras.saving.load_model("model.keras", safe_mode=True)
 """
 from __future__ import annotations
 
-CUSTOM_LAYER_MODULES: tuple[str, ...] = ()
 
+def register(registry=None) -> dict:
+    """Define and register every block's custom Keras classes; returns them by name."""
+    from blocks.registry import default_registry
 
-def register() -> None:
-    """Import every custom layer module (each registers itself on import)."""
-    import importlib
-
-    for name in CUSTOM_LAYER_MODULES:
-        importlib.import_module(name)
-
+    found = {}
+    for spec in registry or default_registry():
+        if spec.keras_classes is not None:
+            for cls in spec.keras_classes():
+                found[cls.__name__] = cls
+    return found

@@ -175,6 +175,11 @@ class BlockSpec:
         example_inputs: input shapes for the contract test (batch axis None).
         example_dtype: dtype of the contract-test inputs.
         stochastic: True when training and inference outputs must differ.
+        keras_classes: for blocks with custom Keras layers, a cached function that
+            imports Keras, defines and registers the classes
+            (``keras.saving.register_keras_serializable(package="sprout")``) and returns
+            them. Keeps Keras out of module import time; ``blocks.keras_objects.register``
+            calls it before any model is loaded.
     """
 
     id: str
@@ -190,6 +195,7 @@ class BlockSpec:
     example_inputs: tuple = ()
     example_dtype: str = "float32"
     stochastic: bool = False
+    keras_classes: Callable[[], tuple] | None = None
     legacy_ids: tuple[str, ...] = ()
     pros: str = ""
     cons: str = ""

@@ -21,9 +21,9 @@ def load_model(path: str | Path):
     """
     import keras
 
-    from blocks import keras_objects
+    from blocks import register_keras_objects
 
-    keras_objects.register()
+    register_keras_objects()
 
     path = Path(path)
     if not path.is_file():

@@ -82,3 +82,23 @@ def test_training_and_inference(spec):
         assert not np.allclose(infer, train)
     else:
         np.testing.assert_allclose(infer, train, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("spec", BUILDABLE, ids=lambda s: s.id)
+def test_saved_model_reloads_with_safe_mode(spec, tmp_path):
+    """A one-layer model around the block survives .keras save/load in safe mode."""
+    import keras
+
+    from blocks import register_keras_objects
+
+    register_keras_objects()
+    rng = np.random.default_rng(1)
+    inputs = _inputs(spec)
+    model = keras.Model(inputs, _call(spec.build(spec.defaults(), "blk"), inputs))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    again = keras.saving.load_model(path, safe_mode=True)
+    data = _sample(spec, rng)
+    x = data if len(data) > 1 else data[0]
+    np.testing.assert_allclose(np.asarray(again(x, training=False)), np.asarray(model(x, training=False)),
+                               rtol=1e-5, atol=1e-6)

@@ -155,3 +155,18 @@ def test_random_bytes_and_json_raise_only_project_errors(registry, raw):
         parse_project(raw, registry, source="fuzz.sprout")
     except ProjectFileError:
         pass
+
+
+def test_legacy_block_ids_and_migrations_resolve(registry, monkeypatch):
+    from dataclasses import replace
+
+    from blocks.registry import Registry
+
+    dense = replace(registry.get("core.dense"), legacy_ids=("old.fully_connected",))
+    tiny = Registry([registry.get("core.input"), dense])
+    monkeypatch.setitem(project_mod.MIGRATIONS, 0, lambda d: {**d, "version": 1, "nodes": d["layers"]})
+    text = json.dumps({"format": "sprout", "version": 0,
+                       "layers": [{"id": "a", "block": "old.fully_connected", "params": {"units": 3}}]})
+    p = parse_project(text, tiny)
+    assert p.document.node("a").block == "core.dense"
+    assert json.loads(dumps(p))["version"] == 1
