@@ -34,7 +34,8 @@ class PortSpec:
 
     Attributes:
         name: port name used in project files (``in``, ``out``, ``in1``...).
-        kind: what travels on the link: ``tensor`` or ``pair`` (a (high, low) tuple).
+        kind: what travels on the link: ``tensor``, ``pair`` (a (high, low) tuple) or
+            ``octave`` (a pair, or a plain tensor where the block's alpha is 0: OctConv).
         optional: an input port that may stay unconnected.
     """
 

@@ -35,7 +35,7 @@ def cmd_check(args) -> int:
     else:
         print(f"{'node':<8} {'block':<24} {'output shape':<22} {'params':>10} {'MACs':>12}")
         for r in rows:
-            shape = "(batch, " + ", ".join(map(str, r["output_shape"][1:])) + ")" if r["output_shape"] else "?"
+            shape = _shape_text(r["output_shape"])
             print(f"{r['id']:<8} {r['block']:<24} {shape:<22} {r['params']:>10,} {r['macs']:>12,}")
         print(f"total: {totals['params']:,} parameters, {totals['macs']:,} MACs, "
               f"{totals['activation_bytes'] / 1024:.1f} KiB activations per sample, "
@@ -43,6 +43,15 @@ def cmd_check(args) -> int:
     for d in analysis.diagnostics:
         print(f"{d.severity}: {d}", file=sys.stderr)
     return 0 if analysis.ok else 1
+
+
+def _shape_text(shape) -> str:
+    """(None, 8, 8, 1) -> '(batch, 8, 8, 1)'; a (high, low) pair -> 'H (batch, ...) | L (batch, ...)'."""
+    if not shape:
+        return "?"
+    if isinstance(shape[0], (list, tuple)):
+        return " | ".join(f"{tag} {_shape_text(s)}" for tag, s in zip("HL", shape) if s)
+    return "(batch, " + ", ".join(map(str, shape[1:])) + ")"
 
 
 def cmd_train(args) -> int:
@@ -116,10 +125,17 @@ def cmd_blocks(args) -> int:
 
 
 def cmd_gui(args) -> int:
-    """The desktop studio is not built yet: say so and run the demo instead."""
-    print("The desktop studio is not available yet; running `python main.py demo` instead.", file=sys.stderr)
-    args.epochs, args.out = None, None
-    return cmd_demo(args)
+    """Open the desktop studio; with no display, say so in one line and run the demo."""
+    from gui.app import has_display, run_gui
+
+    if not has_display():
+        print("No display found (DISPLAY is not set): running `python main.py demo` instead.", file=sys.stderr)
+        args.epochs, args.out = None, None
+        from engine.backend import import_keras_quietly
+
+        import_keras_quietly()
+        return cmd_demo(args)
+    return run_gui(args.project)
 
 
 def _report(result, out) -> None:

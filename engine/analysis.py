@@ -61,7 +61,13 @@ class Analysis:
         return out
 
     def link_shape(self, link: Link, doc: GraphDocument):
-        """The tensor shape travelling on ``link`` (None if unknown)."""
+        """The shape travelling on ``link`` (None if unknown).
+
+        A plain tensor's shape is a tuple with the batch axis first, ``(None, 8, 8, 16)``.
+        A (high, low) pair (OctConv's ``octave`` ports) is a tuple of two such shape
+        tuples, ``((None, 8, 8, 8), (None, 4, 4, 8))``; tell them apart with
+        :func:`is_pair_shape`.
+        """
         res = self.nodes.get(link.source)
         if not res or res.out_shapes is None:
             return None
@@ -106,17 +112,45 @@ def analyze(doc: GraphDocument) -> Analysis:
                 doc.spec(link.source).output_names().index(link.source_port)]
             if shape is None:
                 break
+            problem = _payload_problem(port.kind, shape)
+            if problem:
+                diags.append(Diagnostic(uid, f"input port {port.name} {problem} (from node {link.source})"))
+                break
             in_shapes.append(shape)
         else:
             res.in_shapes = in_shapes
             try:
-                res.out_shapes = [tuple(s) for s in spec.infer_shape(node.params, in_shapes)]
+                res.out_shapes = [_as_shape(s) for s in spec.infer_shape(node.params, in_shapes)]
                 res.cost = spec.cost(node.params, in_shapes, res.out_shapes)
             except BlockError as exc:
                 res.out_shapes = None
                 diags.append(Diagnostic(uid, str(exc)))
     diags.extend(_graph_checks(doc))
     return Analysis(results, diags, order)
+
+
+def is_pair_shape(shape) -> bool:
+    """True when ``shape`` is a (high, low) pair of shapes rather than one tensor's shape."""
+    return (isinstance(shape, (list, tuple)) and len(shape) == 2
+            and all(isinstance(s, (list, tuple)) for s in shape))
+
+
+def _as_shape(shape) -> tuple:
+    return tuple(tuple(s) for s in shape) if is_pair_shape(shape) else tuple(shape)
+
+
+def _payload_problem(kind: str, shape) -> str | None:
+    """Why ``shape`` cannot enter a port of ``kind`` (None when it can).
+
+    The document lets ``octave`` ports link to anything because their payload depends
+    on parameters; this is where a pair reaching a tensor port (or the reverse) is caught.
+    """
+    if kind == "tensor" and is_pair_shape(shape):
+        return ("receives a (high, low) pair but takes a single tensor: end the octave section "
+                "with an OctConv whose alpha_out is 0")
+    if kind == "pair" and not is_pair_shape(shape):
+        return "receives a single tensor but takes a (high, low) pair"
+    return None
 
 
 def _graph_checks(doc: GraphDocument) -> list[Diagnostic]:

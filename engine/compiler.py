@@ -75,7 +75,8 @@ def compile_document(doc: GraphDocument, name: str = "sprout_model") -> Compiled
                                       analysis.nodes[uid].out_shapes[0]))
             model_outputs.append(result)
             continue
-        results = result if isinstance(result, (list, tuple)) else [result]
+        # A single port keeps the result whole: it may be a (high, low) tuple (OctConv).
+        results = result if len(spec.outputs) > 1 and isinstance(result, (list, tuple)) else [result]
         for port, tensor in zip(spec.output_names(), results):
             tensors[(uid, port)] = tensor
     try:

@@ -199,7 +199,7 @@ class GraphDocument:
         if target_port not in in_ports:
             raise PortError(f"Node {target} ({self.node(target).block}) has no input port {target_port!r}; "
                             f"it has {sorted(in_ports) or 'none'}")
-        if out_ports[source_port].kind != in_ports[target_port].kind:
+        if not kinds_compatible(out_ports[source_port].kind, in_ports[target_port].kind):
             raise PortError(f"Cannot link a {out_ports[source_port].kind} port to a "
                             f"{in_ports[target_port].kind} port ({source}.{source_port} -> {target}.{target_port})")
         if source == target or nx.has_path(self.graph, target, source):
@@ -252,3 +252,14 @@ class GraphDocument:
             return spec.validate_params(params)
         except ParamError as exc:
             raise NodeError(uid, str(exc), param=exc.param) from None
+
+
+def kinds_compatible(out_kind: str, in_kind: str) -> bool:
+    """Whether a port of ``out_kind`` may feed a port of ``in_kind``.
+
+    An ``octave`` port (OctConv) carries a (high, low) pair or, at the ends of an octave
+    section where alpha is 0, a plain tensor: which one depends on parameters that may
+    change after linking, so it links to either; ``analysis.analyze`` then checks what
+    actually travels and marks the node at fault. ``tensor`` and ``pair`` never mix.
+    """
+    return out_kind == in_kind or "octave" in (out_kind, in_kind)

@@ -70,6 +70,17 @@ def save_project(project: Project, path: str | os.PathLike) -> Path:
         text = dumps(project)
     except (TypeError, ValueError) as exc:
         raise ProjectFileError(f"{path}: cannot store the project as JSON: {exc}") from None
+    write_atomic(path, text)
+    project.path = path
+    return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file, fsync and rename.
+
+    Raises:
+        ProjectFileError: if writing fails; the previous file is then unchanged.
+    """
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,8 +97,6 @@ def save_project(project: Project, path: str | os.PathLike) -> Path:
     finally:
         if tmp_name and os.path.exists(tmp_name):
             os.unlink(tmp_name)
-    project.path = path
-    return path
 
 
 def load_project(path: str | os.PathLike, registry: Registry) -> Project:

@@ -45,7 +45,10 @@ def load_data(plan: RunPlan) -> Dataset:
 def run_training(plan: RunPlan, out_dir: str | Path | None = None, on_progress=None,
                  should_stop=None) -> tuple[CompiledGraph, Dataset, TrainResult]:
     """Compile, load data and train; returns the compiled graph, data and result."""
+    import keras
+
     dataset = load_data(plan)
+    keras.utils.set_random_seed(plan.train_config.seed)  # initial weights are part of a reproducible run
     compiled = compile_document(plan.project.document)
     result = train(compiled, dataset, plan.train_config, out_dir, on_progress, should_stop)
     return compiled, dataset, result

@@ -13,7 +13,7 @@ PACKAGES = ("blocks", "engine", "cli", "gui")
 FORBIDDEN = {
     "blocks": {"PySide6", "pyqtgraph", "gui", "engine", "cli"},
     "engine": {"PySide6", "pyqtgraph", "gui", "cli"},
-    "cli": {"PySide6", "pyqtgraph", "gui"},
+    "cli": {"PySide6", "pyqtgraph"},
     "gui": {"cli"},
 }
 HEAVY = {"tensorflow", "keras"}

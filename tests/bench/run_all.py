@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ("tests.bench.bench_train", "tests.bench.bench_compile")
+BENCHES = ("tests.bench.bench_train", "tests.bench.bench_compile", "tests.bench.bench_swish",
+           "tests.bench.bench_octconv")
 
 
 def main() -> int:

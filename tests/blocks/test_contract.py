@@ -11,9 +11,29 @@ REGISTRY = default_registry()
 BUILDABLE = [s for s in REGISTRY if s.build is not None]
 
 
+def _is_pair(shape):
+    """An example input that is a (high, low) pair of shapes (OctConv's octave ports)."""
+    return len(shape) == 2 and all(isinstance(s, tuple) for s in shape)
+
+
 def _inputs(spec):
     import keras
-    return [keras.Input(shape=shape[1:], dtype=spec.example_dtype, batch_size=None) for shape in spec.example_inputs]
+
+    def one(shape):
+        return keras.Input(shape=shape[1:], dtype=spec.example_dtype, batch_size=None)
+    return [(one(s[0]), one(s[1])) if _is_pair(s) else one(s) for s in spec.example_inputs]
+
+
+def _leaves(value):
+    """A layer's output as a flat list (a (high, low) pair gives two)."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _shapes(value):
+    """The output shape, or a tuple of two shapes for a (high, low) pair."""
+    if isinstance(value, (list, tuple)):
+        return tuple(tuple(v.shape) for v in value)
+    return tuple(value.shape)
 
 
 def _call(layer, tensors, **kw):
@@ -21,14 +41,12 @@ def _call(layer, tensors, **kw):
 
 
 def _sample(spec, rng, batch=4):
-    arrays = []
-    for shape in spec.example_inputs:
+    def one(shape):
         full = (batch, *shape[1:])
         if spec.example_dtype.startswith("int"):
-            arrays.append(rng.integers(0, 5, size=full).astype(spec.example_dtype))
-        else:
-            arrays.append(rng.normal(size=full).astype(spec.example_dtype))
-    return arrays
+            return rng.integers(0, 5, size=full).astype(spec.example_dtype)
+        return rng.normal(size=full).astype(spec.example_dtype)
+    return [(one(s[0]), one(s[1])) if _is_pair(s) else one(s) for s in spec.example_inputs]
 
 
 @pytest.mark.parametrize("spec", list(REGISTRY), ids=lambda s: s.id)
@@ -56,15 +74,16 @@ def test_keras_layer_matches_spec(spec):
     expected = spec.infer_shape(params, in_shapes)
     layer = spec.build(params, "blk")
     y = _call(layer, _inputs(spec))
-    assert tuple(y.shape) == tuple(expected[0])
+    assert _shapes(y) == tuple(expected[0])
     cost = spec.cost(params, in_shapes, expected)
     assert cost.params == layer.count_params()
     if spec.outputs:  # an Output marker creates no new tensor
-        assert cost.activation_bytes == 4 * int(np.prod(expected[0][1:]))
+        outs = expected[0] if _is_pair(expected[0]) else (expected[0],)
+        assert cost.activation_bytes == sum(4 * int(np.prod(s[1:])) for s in outs)
     # Config round trip: same config, same output shape.
     clone = layer.__class__.from_config(layer.get_config())
     y2 = _call(clone, _inputs(spec))
-    assert tuple(y2.shape) == tuple(y.shape)
+    assert _shapes(y2) == _shapes(y)
     assert clone.get_config() == layer.get_config()
     assert isinstance(layer, keras.layers.Layer)
 
@@ -76,12 +95,13 @@ def test_training_and_inference(spec):
     layer = spec.build(spec.defaults(), "blk")
     data = _sample(spec, rng, batch=16)
     x = data if len(data) > 1 else data[0]
-    infer = np.asarray(layer(x, training=False))
-    train = np.asarray(layer(x, training=True))
+    infer = [np.asarray(t) for t in _leaves(layer(x, training=False))]
+    train = [np.asarray(t) for t in _leaves(layer(x, training=True))]
     if spec.stochastic:
-        assert not np.allclose(infer, train)
+        assert not all(np.allclose(a, b) for a, b in zip(infer, train, strict=True))
     else:
-        np.testing.assert_allclose(infer, train, rtol=1e-5, atol=1e-6)
+        for a, b in zip(infer, train, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("spec", BUILDABLE, ids=lambda s: s.id)
@@ -94,11 +114,11 @@ def test_saved_model_reloads_with_safe_mode(spec, tmp_path):
     register_keras_objects()
     rng = np.random.default_rng(1)
     inputs = _inputs(spec)
-    model = keras.Model(inputs, _call(spec.build(spec.defaults(), "blk"), inputs))
+    model = keras.Model(inputs if len(inputs) > 1 else inputs[0], _call(spec.build(spec.defaults(), "blk"), inputs))
     path = tmp_path / "m.keras"
     model.save(path)
     again = keras.saving.load_model(path, safe_mode=True)
     data = _sample(spec, rng)
     x = data if len(data) > 1 else data[0]
-    np.testing.assert_allclose(np.asarray(again(x, training=False)), np.asarray(model(x, training=False)),
-                               rtol=1e-5, atol=1e-6)
+    for a, b in zip(_leaves(again(x, training=False)), _leaves(model(x, training=False)), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)

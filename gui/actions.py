@@ -1,0 +1,107 @@
+"""Editing actions shared by menus, shortcuts and drops; each pushes undo commands."""
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QPointF
+from PySide6.QtWidgets import QApplication
+
+from engine.clipboard import MIME, copy_nodes, plan_paste
+from engine.layout import layered_positions
+from gui.canvas.items import HEADER_H, NODE_W
+from gui.commands import (AddLinkCommand, AddNodeCommand, MoveNodesCommand, PasteCommand, RemoveLinkCommand,
+                          RemoveNodesCommand)
+
+
+class EditActions:
+    """What a user can do to the graph, independent of which widget asked."""
+
+    def __init__(self, editor, scene):
+        self.editor, self.scene = editor, scene
+
+    @property
+    def doc(self):
+        return self.editor.doc
+
+    def add_block(self, block: str, pos: QPointF) -> str:
+        """Drop a block at ``pos``; dropped on a link, it is inserted into that link."""
+        position = (round(pos.x() - NODE_W / 2), round(pos.y() - HEADER_H))
+        link = self.scene.link_at(pos)
+        spec = self.doc.registry.get(block)
+        cmd = AddNodeCommand(self.doc, block, None, position)
+        if link is None or not spec.inputs or not spec.outputs:
+            self.editor.stack.push(cmd)
+            self.scene.select_uids([cmd.uid])
+            return cmd.uid
+        stack = self.editor.stack
+        stack.beginMacro(f"Insert {spec.title}")
+        stack.push(cmd)
+        stack.push(RemoveLinkCommand(self.doc, link))
+        first_in, first_out = spec.inputs[0].name, spec.outputs[0].name
+        for s, sp, t, tp in ((link.source, link.source_port, cmd.uid, first_in),
+                             (cmd.uid, first_out, link.target, link.target_port)):
+            if self.doc.can_link(s, sp, t, tp):
+                stack.push(AddLinkCommand(self.doc, self.doc.check_link(s, sp, t, tp)))
+        stack.endMacro()
+        self.scene.select_uids([cmd.uid])
+        return cmd.uid
+
+    def delete_selection(self) -> None:
+        """Delete selected nodes (with their links) and selected links, as one step."""
+        uids = self.scene.selected_uids()
+        links = [lk for lk in self.scene.selected_links() if lk.source not in uids and lk.target not in uids]
+        if not uids and not links:
+            return
+        stack = self.editor.stack
+        stack.beginMacro("Delete")
+        for link in links:
+            stack.push(RemoveLinkCommand(self.doc, link))
+        if uids:
+            stack.push(RemoveNodesCommand(self.doc, uids))
+        stack.endMacro()
+
+    def copy(self) -> bool:
+        """Copy selected nodes and their internal links to the clipboard."""
+        uids = self.scene.selected_uids()
+        if not uids:
+            return False
+        mime = QMimeData()
+        text = copy_nodes(self.doc, uids)
+        mime.setData(MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QApplication.clipboard().setMimeData(mime)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selection()
+
+    def paste(self, text: str | None = None, label: str = "Paste") -> list[str]:
+        """Paste nodes from the clipboard (or ``text``) with fresh ids, links kept."""
+        if text is None:
+            mime = QApplication.clipboard().mimeData()
+            if mime is None:
+                return []
+            text = bytes(mime.data(MIME)).decode("utf-8") if mime.hasFormat(MIME) else mime.text()
+        plan = plan_paste(self.doc, text or "")
+        if not plan or not plan[0]:
+            return []
+        nodes, links = plan
+        self.editor.stack.push(PasteCommand(self.doc, nodes, links, label))
+        uids = [n["uid"] for n in nodes]
+        self.scene.select_uids(uids)
+        return uids
+
+    def duplicate(self) -> list[str]:
+        """Copy and paste the selection in one go."""
+        uids = self.scene.selected_uids()
+        return self.paste(copy_nodes(self.doc, uids), "Duplicate") if uids else []
+
+    def select_all(self) -> None:
+        self.scene.select_uids(list(self.doc.nodes))
+
+    def arrange(self, max_columns: int | None = 6) -> None:
+        """Auto-arrange: layered, left to right, wrapping after ``max_columns`` layers."""
+        positions = layered_positions(self.doc, max_columns=max_columns)
+        moves = {uid: (self.doc.node(uid).position, pos) for uid, pos in positions.items()
+                 if pos != self.doc.node(uid).position}
+        if moves:
+            self.editor.stack.push(MoveNodesCommand(self.doc, moves, "Arrange"))

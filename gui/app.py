@@ -1,0 +1,42 @@
+"""Starting the studio: QApplication, main window, crash autosave, TensorFlow warm-up."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "resources" / "examples" / "digits_cnn.sprout"
+
+
+def has_display() -> bool:
+    """True when Qt can show a window (a display, or an explicit platform plugin)."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_gui(project: str | None = None) -> int:
+    """Open the main window on ``project`` (or the example) and run the event loop."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("Sprout")
+    app.setApplicationName("Sprout")
+    window = MainWindow()
+    previous_hook = sys.excepthook
+
+    def crash_hook(kind, value, tb):  # keep the user's edits if something goes badly wrong
+        window.editor.autosave_now()
+        previous_hook(kind, value, tb)
+
+    sys.excepthook = crash_hook
+    window.show()
+    if project:
+        window.open_path(project, ask_save=False)
+    elif not window.offer_untitled_recovery():
+        window.open_path(EXAMPLE, template=True, ask_save=False)
+    return app.exec()

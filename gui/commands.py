@@ -1,0 +1,185 @@
+"""Undo commands. They touch only the document; the scene follows its events.
+
+Per DESIGN.md section 6, no command is composed through ``parent=`` (segfaults under
+PySide6); compound edits use ``QUndoStack.beginMacro`` or compose in Python.
+"""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtGui import QUndoCommand
+
+from engine.document import GraphDocument, Link
+
+PARAMS_ID = 1001
+MERGE_WINDOW_S = 2.0  # edits of one field closer than this in time are one undo step
+
+
+class AddNodeCommand(QUndoCommand):
+    """Place one block."""
+
+    def __init__(self, doc: GraphDocument, block: str, params=None, position=(0.0, 0.0), title=None, uid=None):
+        super().__init__(f"Add {doc.registry.get(block).title}")
+        self.doc, self.block, self.params, self.position, self.title = doc, block, params, position, title
+        self.uid = uid or doc.new_uid()
+
+    def redo(self):
+        self.doc.add_node(self.block, self.params, self.position, self.title, uid=self.uid)
+
+    def undo(self):
+        self.doc.remove_node(self.uid)
+
+
+class RemoveNodesCommand(QUndoCommand):
+    """Delete nodes with their links; undo restores nodes, then links in their old order."""
+
+    def __init__(self, doc: GraphDocument, uids):
+        self.doc = doc
+        self.uids = [u for u in doc.nodes if u in set(uids)]
+        super().__init__(f"Delete {len(self.uids)} node{'s' if len(self.uids) != 1 else ''}")
+        self.saved = []
+        self.links: list[Link] = []
+
+    def redo(self):
+        chosen = set(self.uids)
+        self.links = [lk for lk in self.doc.links() if lk.source in chosen or lk.target in chosen]
+        self.saved = [self.doc.remove_node(u).node for u in self.uids]
+
+    def undo(self):
+        for n in self.saved:
+            self.doc.add_node(n.block, n.params, n.position, n.title, uid=n.uid)
+        for lk in self.links:
+            self.doc.add_link(lk.source, lk.source_port, lk.target, lk.target_port)
+
+
+class AddLinkCommand(QUndoCommand):
+    """Connect an output port to an input port (validated before pushing)."""
+
+    def __init__(self, doc: GraphDocument, link: Link):
+        super().__init__(f"Connect {link.source} to {link.target}")
+        self.doc, self.link = doc, link
+
+    def redo(self):
+        self.doc.add_link(self.link.source, self.link.source_port, self.link.target, self.link.target_port)
+
+    def undo(self):
+        self.doc.remove_link(self.link)
+
+
+class RemoveLinkCommand(QUndoCommand):
+    """Disconnect one link."""
+
+    def __init__(self, doc: GraphDocument, link: Link):
+        super().__init__(f"Disconnect {link.source} from {link.target}")
+        self.doc, self.link = doc, link
+
+    def redo(self):
+        self.doc.remove_link(self.link)
+
+    def undo(self):
+        self.doc.add_link(self.link.source, self.link.source_port, self.link.target, self.link.target_port)
+
+
+class MoveNodesCommand(QUndoCommand):
+    """Move several nodes at once: one undo step per drag (pushed on release)."""
+
+    def __init__(self, doc: GraphDocument, moves: dict, text: str = "Move"):
+        super().__init__(text)
+        self.doc, self.moves = doc, moves  # uid -> (old, new)
+
+    def redo(self):
+        for uid, (_, new) in self.moves.items():
+            self.doc.move_node(uid, new)
+
+    def undo(self):
+        for uid, (old, _) in self.moves.items():
+            self.doc.move_node(uid, old)
+
+
+class SetParamsCommand(QUndoCommand):
+    """Change parameters of one node; consecutive edits of one field merge into one step."""
+
+    def __init__(self, doc: GraphDocument, uid: str, params: dict):
+        super().__init__(f"Edit {', '.join(params)} of {uid}")
+        self.doc, self.uid = doc, uid
+        self.new = dict(params)
+        self.old = {k: doc.node(uid).params[k] for k in params}
+        self.stamp = time.monotonic()
+
+    def id(self):
+        return PARAMS_ID
+
+    def mergeWith(self, other):
+        if (not isinstance(other, SetParamsCommand) or other.uid != self.uid or set(other.new) != set(self.new)
+                or other.stamp - self.stamp > MERGE_WINDOW_S):
+            return False
+        self.new, self.stamp = other.new, other.stamp
+        return True
+
+    def redo(self):
+        self.doc.set_params(self.uid, self.new)
+
+    def undo(self):
+        self.doc.set_params(self.uid, self.old)
+
+
+class RenameNodeCommand(QUndoCommand):
+    """Change a node's title."""
+
+    def __init__(self, doc: GraphDocument, uid: str, title: str):
+        super().__init__(f"Rename {uid}")
+        self.doc, self.uid, self.title, self.old = doc, uid, title, doc.node(uid).title
+
+    def redo(self):
+        self.doc.set_title(self.uid, self.title)
+
+    def undo(self):
+        self.doc.set_title(self.uid, self.old)
+
+
+class PasteCommand(QUndoCommand):
+    """Add a set of nodes and the links between them (paste, duplicate)."""
+
+    def __init__(self, doc: GraphDocument, nodes: list[dict], links: list[tuple], text: str = "Paste"):
+        super().__init__(text)
+        self.doc, self.nodes, self.links = doc, nodes, links
+
+    def redo(self):
+        for n in self.nodes:
+            self.doc.add_node(n["block"], n["params"], n["position"], n["title"], uid=n["uid"])
+        for s, sp, t, tp in self.links:
+            if self.doc.can_link(s, sp, t, tp):
+                self.doc.add_link(s, sp, t, tp)
+
+    def undo(self):
+        for n in reversed(self.nodes):
+            self.doc.remove_node(n["uid"])
+
+
+class SetProjectFieldCommand(QUndoCommand):
+    """Change a project-level section (budget, data, training) as one undoable step."""
+
+    def __init__(self, project, field: str, value: dict, on_change=None):
+        super().__init__(f"Edit {field}")
+        self.project, self.field, self.value = project, field, dict(value)
+        self.old = dict(getattr(project, field))
+        self.on_change = on_change
+
+    def id(self):
+        return PARAMS_ID + 1
+
+    def mergeWith(self, other):
+        if not isinstance(other, SetProjectFieldCommand) or other.field != self.field:
+            return False
+        self.value = other.value
+        return True
+
+    def redo(self):
+        setattr(self.project, self.field, dict(self.value))
+        if self.on_change:
+            self.on_change()
+
+    def undo(self):
+        setattr(self.project, self.field, dict(self.old))
+        if self.on_change:
+            self.on_change()

@@ -1,0 +1,50 @@
+"""GUI fixtures: an isolated QSettings store, and a main window that never blocks on dialogs."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory, qapp):
+    folder = tmp_path_factory.mktemp("settings")
+    QCoreApplication.setOrganizationName("SproutTests")
+    QCoreApplication.setApplicationName("SproutTests")
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(folder))
+    QSettings().clear()
+    yield
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    """Build MainWindows with a scripted ``ask`` (default answer: the first button)."""
+    from gui.editor import Editor
+    from gui.main_window import MainWindow
+
+    windows = []
+
+    def make(answers=None):
+        editor = Editor(autosave_folder=tmp_path / "autosave")
+        window = MainWindow(editor, warm_up=False)
+        window.asked = []
+
+        def ask(title, text, buttons):
+            window.asked.append(title)
+            scripted = {"Unsaved changes": "Discard", **(answers or {})}
+            return scripted.get(title, buttons[0])
+
+        window.ask = ask
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for w in windows:
+        w.editor.stack.setClean()  # close without prompts
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
