@@ -161,6 +161,32 @@ class Cost:
         return 2 * self.macs
 
 
+@dataclass(frozen=True)
+class TrainingHooks:
+    """How a technique changes training rather than (or besides) the layer graph.
+
+    A block returns one from ``BlockSpec.training(params)``; the compiler collects them
+    and the trainer applies them. Every field is optional; all Keras imports happen
+    inside the callables.
+
+    Attributes:
+        lr_schedule: ``(base_lr, steps_per_epoch, epochs) -> keras LearningRateSchedule``
+            (a registered, serializable schedule updated every iteration).
+        augment: ``(x_batch, epoch, rng) -> x_batch`` applied to training batches only
+            (numpy in, numpy out; ``epoch`` counts from 0).
+        train_step: ``(model, default_step) -> step(data)`` replacing Keras's train step.
+        epoch_divisor: the trainer runs ``ceil(epochs / epoch_divisor)`` epochs (free
+            adversarial training replays each batch m times).
+        evaluate: ``(model, x, y) -> dict`` of extra test metrics (e.g. PGD accuracy).
+    """
+
+    lr_schedule: Callable | None = None
+    augment: Callable | None = None
+    train_step: Callable | None = None
+    epoch_divisor: int = 1
+    evaluate: Callable | None = None
+
+
 def _no_cost(params: Mapping, in_shapes: Sequence[Shape], out_shapes: Sequence[Shape]) -> Cost:
     return Cost(0, 0, sum(activation_bytes(s) for s in out_shapes))
 
@@ -176,6 +202,9 @@ class BlockSpec:
         example_inputs: input shapes for the contract test (batch axis None).
         example_dtype: dtype of the contract-test inputs.
         stochastic: True when training and inference outputs must differ.
+        training: ``(params) -> TrainingHooks`` for techniques that change training
+            (schedules, data pipelines, train steps). A block with hooks and no ports is
+            a standalone "training technique" node: saved in the project, not a layer.
         keras_classes: for blocks with custom Keras layers, a cached function that
             imports Keras, defines and registers the classes
             (``keras.saving.register_keras_serializable(package="sprout")``) and returns
@@ -197,6 +226,7 @@ class BlockSpec:
     example_dtype: str = "float32"
     stochastic: bool = False
     keras_classes: Callable[[], tuple] | None = None
+    training: Callable[[Mapping], TrainingHooks] | None = None
     legacy_ids: tuple[str, ...] = ()
     pros: str = ""
     cons: str = ""

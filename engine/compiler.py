@@ -4,7 +4,7 @@ Keras is imported inside the functions. Every error names the node it belongs to
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.analysis import analyze
 from engine.document import GraphDocument
@@ -31,6 +31,7 @@ class CompiledGraph:
     model: object  # keras.Model
     inputs: list[str]
     outputs: list[OutputSpec]
+    hooks: list = field(default_factory=list)  # (uid, blocks.spec.TrainingHooks) of technique blocks
 
 
 def compile_document(doc: GraphDocument, name: str = "sprout_model") -> CompiledGraph:
@@ -48,10 +49,15 @@ def compile_document(doc: GraphDocument, name: str = "sprout_model") -> Compiled
     tensors: dict[tuple[str, str], object] = {}
     inputs: list[str] = []
     outputs: list[OutputSpec] = []
+    hooks: list = []
     model_inputs, model_outputs = [], []
     for uid in analysis.order:
         node = doc.node(uid)
         spec = doc.registry.get(node.block)
+        if spec.training is not None:
+            hooks.append((uid, spec.training(node.params)))
+            if not spec.inputs and not spec.outputs:
+                continue  # a training technique, not a layer
         try:
             if node.block == "core.input":
                 t = keras.Input(shape=tuple(node.params["shape"]), dtype=node.params["dtype"], name=uid)
@@ -83,7 +89,7 @@ def compile_document(doc: GraphDocument, name: str = "sprout_model") -> Compiled
         model = keras.Model(inputs=model_inputs, outputs=model_outputs, name=name)
     except Exception as exc:
         raise CompileError(None, f"Keras could not assemble the model: {_first_line(exc)}") from exc
-    return CompiledGraph(model, inputs, outputs)
+    return CompiledGraph(model, inputs, outputs, hooks)
 
 
 def _ends_in_probabilities(doc: GraphDocument, uid: str) -> bool:

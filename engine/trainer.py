@@ -11,7 +11,7 @@ import json
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -80,8 +80,26 @@ class TrainResult:
     message: str = ""
 
 
+def _single_hook(compiled: CompiledGraph, attr: str):
+    """The one technique node providing ``attr`` (two are ambiguous), or None."""
+    found = [(uid, getattr(h, attr)) for uid, h in compiled.hooks if getattr(h, attr, None) is not None]
+    if len(found) > 1:
+        raise TrainingError(f"nodes {', '.join(u for u, _ in found)} each set the {attr.replace('_', ' ')}; "
+                            "keep only one of them")
+    return found[0][1] if found else None
+
+
+def effective_epochs(compiled: CompiledGraph, config: TrainConfig) -> int:
+    """Epochs actually run: divided by a technique's ``epoch_divisor`` (free adversarial)."""
+    divisor = max([h.epoch_divisor for _, h in compiled.hooks] + [1])
+    return max(1, math.ceil(config.epochs / divisor))
+
+
 def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig) -> None:
     """Check data against the model and compile it with loss, optimizer and metrics.
+
+    Technique blocks apply here: a learning-rate schedule replaces the constant rate and
+    a custom train step replaces Keras's.
 
     Raises:
         DataError: when the data does not fit the model's input or output.
@@ -116,16 +134,22 @@ def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig
         "mae": lambda: keras.losses.MeanAbsoluteError(),
     }
     metrics = ["accuracy"] if dataset.task == "classification" else []
-    model.compile(optimizer=make_optimizer(config), loss=losses[loss](), metrics=metrics)
+    schedule = _single_hook(compiled, "lr_schedule")
+    steps = max(1, math.ceil(len(dataset.x_train) / config.batch_size))
+    lr = schedule(config.learning_rate, steps, effective_epochs(compiled, config)) if schedule else None
+    model.compile(optimizer=make_optimizer(config, lr), loss=losses[loss](), metrics=metrics)
+    step = _single_hook(compiled, "train_step")
+    if step is not None:
+        model.train_step = step(model, model.train_step)  # make_train_function() picks this up
 
 
-def make_optimizer(config: TrainConfig):
-    """The Keras optimizer named in ``config``."""
+def make_optimizer(config: TrainConfig, learning_rate=None):
+    """The Keras optimizer named in ``config`` (``learning_rate`` may be a schedule)."""
     import keras
 
     cls = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
            "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[config.optimizer]
-    return cls(learning_rate=config.learning_rate)
+    return cls(learning_rate=config.learning_rate if learning_rate is None else learning_rate)
 
 
 def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig, out_dir: str | Path | None = None,
@@ -148,11 +172,19 @@ def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig, out_di
     out = Path(out_dir) if out_dir else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
-    monitor = RunMonitor(config, len(dataset.x_train), on_progress, should_stop)
+    epochs = effective_epochs(compiled, config)
+    monitor = RunMonitor(replace(config, epochs=epochs), len(dataset.x_train), on_progress, should_stop)
     has_val = len(dataset.x_val) > 0
-    model.fit(dataset.x_train, dataset.y_train, batch_size=config.batch_size, epochs=config.epochs,
-              validation_data=(dataset.x_val, dataset.y_val) if has_val else None,
-              shuffle=True, verbose=0, callbacks=[monitor.keras_callback()])
+    augments = [h.augment for _, h in compiled.hooks if h.augment is not None]
+    if augments:
+        from engine.augmented import augmented_batches
+
+        data = {"x": augmented_batches(dataset.x_train, dataset.y_train, config.batch_size, augments,
+                                            config.seed, lambda: monitor.epoch)}
+    else:
+        data = {"x": dataset.x_train, "y": dataset.y_train, "batch_size": config.batch_size, "shuffle": True}
+    model.fit(**data, epochs=epochs, validation_data=(dataset.x_val, dataset.y_val) if has_val else None,
+              verbose=0, callbacks=[monitor.keras_callback()])
     if out and monitor.reason != "nan_loss":
         model.save(out / "last.keras")
     if monitor.best_weights is not None:
@@ -161,6 +193,9 @@ def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig, out_di
                          message=monitor.message)
     if monitor.reason != "nan_loss" or monitor.best_weights is not None:
         result.metrics = evaluate(model, dataset, config.batch_size)
+        for _, hooks in compiled.hooks:
+            if hooks.evaluate is not None and len(dataset.x_test):
+                result.metrics.setdefault("test", {}).update(hooks.evaluate(model, dataset.x_test, dataset.y_test))
     if out:
         if monitor.best_weights is not None:
             model.save(out / "best.keras")
