@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(PY) main.py $(ARGS)
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: $(STAMP)

@@ -1,7 +1,7 @@
 """Pure-Python shape and cost helpers shared by the standard blocks."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from blocks.spec import Cost, Shape, ShapeError, activation_bytes
 

@@ -6,8 +6,9 @@ pure Python so the editor can validate a graph on every edit without importing K
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 Shape = tuple  # (None, d1, d2, ...): batch axis first, always None.
 

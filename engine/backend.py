@@ -26,8 +26,8 @@ def import_keras_quietly():
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import tensorflow as tf
             import keras
+            import tensorflow as tf
 
             tf.constant(0)  # device probing happens on first use; keep it inside the quiet zone
     finally:

@@ -83,7 +83,8 @@ def _accepts_kwargs(cls) -> bool:
 
 
 def _same(a, b) -> bool:
-    norm = (lambda v: tuple(v) if isinstance(v, list) else v)
+    def norm(v):
+        return tuple(v) if isinstance(v, list) else v
     return norm(a) == norm(b)
 
 

@@ -61,7 +61,7 @@ class DataConfig:
     normalize: bool = True
 
     @classmethod
-    def from_dict(cls, d: dict, seed: int | None = None) -> "DataConfig":
+    def from_dict(cls, d: dict, seed: int | None = None) -> DataConfig:
         """Validate a project's ``data`` section; DataError names the bad key."""
         base = cls()
         src = d.get("source", base.source)

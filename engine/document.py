@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import networkx as nx
 
 from blocks.registry import Registry, UnknownBlockError
 from blocks.spec import ParamError
-from engine.errors import (CycleError, DuplicateLinkError, NodeError, OccupiedInputError, PortError,
-                           SproutError)
+from engine.errors import CycleError, DuplicateLinkError, NodeError, OccupiedInputError, PortError, SproutError
 
 
 @dataclass

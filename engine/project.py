@@ -9,9 +9,10 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from blocks.registry import Registry
 from engine.document import GraphDocument

@@ -11,9 +11,9 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class TrainConfig:
     early_stopping: int = 0  # patience in epochs; 0 = off
 
     @classmethod
-    def from_dict(cls, d: dict, **overrides) -> "TrainConfig":
+    def from_dict(cls, d: dict, **overrides) -> TrainConfig:
         """Validate a ``training`` section (plus CLI overrides); TrainingError names the key."""
         merged = {**{k: v for k, v in d.items() if k in cls.__dataclass_fields__},
                   **{k: v for k, v in overrides.items() if v is not None}}

@@ -7,8 +7,14 @@ from PySide6.QtWidgets import QApplication
 from engine.clipboard import MIME, copy_nodes, plan_paste
 from engine.layout import layered_positions
 from gui.canvas.items import HEADER_H, NODE_W
-from gui.commands import (AddLinkCommand, AddNodeCommand, MoveNodesCommand, PasteCommand, RemoveLinkCommand,
-                          RemoveNodesCommand)
+from gui.commands import (
+    AddLinkCommand,
+    AddNodeCommand,
+    MoveNodesCommand,
+    PasteCommand,
+    RemoveLinkCommand,
+    RemoveNodesCommand,
+)
 
 
 class EditActions:

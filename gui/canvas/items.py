@@ -11,12 +11,13 @@ NODE_W = 190.0
 HEADER_H = 24.0
 PORT_R = 6.0
 PORT_GAP = 20.0
+LOD_TEXT = 0.4  # below this zoom, nodes and links are drawn without text
 
 
 class PortItem(QGraphicsItem):
     """A port circle on a node's left (inputs) or right (outputs) edge."""
 
-    def __init__(self, node: "NodeItem", name: str, is_output: bool, optional: bool = False):
+    def __init__(self, node: NodeItem, name: str, is_output: bool, optional: bool = False):
         super().__init__(node)
         self.node, self.name, self.is_output, self.optional = node, name, is_output, optional
         self.highlight: QColor | None = None
@@ -88,6 +89,8 @@ class NodeItem(QGraphicsItem):
         header.addRoundedRect(QRectF(0, 0, NODE_W, HEADER_H), 7, 7)
         header.addRect(QRectF(0, HEADER_H - 8, NODE_W, 8))
         painter.fillPath(header.simplified(), QBrush(self.color))
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
+            return  # zoomed far out: text would be unreadable and costs most of the frame
         painter.setPen(QColor("#ffffff"))
         bold = QFont()
         bold.setBold(True)
@@ -175,7 +178,7 @@ class LinkItem(QGraphicsPathItem):
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path())
-        if self.label:
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_TEXT:
             mid = self.path().pointAtPercent(0.5)
             font = QFont()
             font.setPointSizeF(7.5)

@@ -44,14 +44,8 @@ def test_building_digits_cnn_by_commands_matches_cli_check(window, qtbot, capsys
 def test_wrong_shape_marks_the_right_node(window, qtbot):
     _build_by_commands(window, EXAMPLES / "digits_mlp.sprout")
     qtbot.waitUntil(lambda: window.editor.analysis.ok)
-    window.editor.stack.push(SetParamsCommand(window.editor.doc, "n1", {"shape": [8, 8]}))
-    window.editor.stack.push(SetParamsCommand(window.editor.doc, "n2", {"units": 64}))
-    window.editor.doc  # Dense on (8, 8) is fine; make a real fault: Reshape with a wrong size
-    window.editor.stack.push(AddNodeCommand(window.editor.doc, "core.reshape", {"target_shape": [5, 5]}, uid="r1"))
-    window.editor.stack.undo()
-    window.editor.stack.push(SetParamsCommand(window.editor.doc, "n1", {"shape": [8, 8, 1]}))
-    conv_fault = AddNodeCommand(window.editor.doc, "core.conv1d", None, (0, 300), uid="bad")
-    window.editor.stack.push(conv_fault)
+    # A Conv1D fed by the (batch, 10) class scores cannot work: it needs (batch, steps, channels).
+    window.editor.stack.push(AddNodeCommand(window.editor.doc, "core.conv1d", None, (0, 300), uid="bad"))
     window.editor.stack.push(AddLinkCommand(window.editor.doc, window.editor.doc.check_link("n4", "out", "bad", "in")))
     qtbot.waitUntil(lambda: "bad" in window.editor.analysis.errors_by_node())
     assert list(window.editor.analysis.errors_by_node()) == ["bad"]
