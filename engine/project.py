@@ -17,11 +17,12 @@ from typing import Any
 from blocks.registry import Registry
 from engine.document import GraphDocument
 from engine.errors import ProjectFileError, SproutError
+from engine.groups import parse_groups
 
 FORMAT = "sprout"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
-KNOWN_KEYS = {"format", "version", "nodes", "links", "data", "training", "runs", "budget"}
+KNOWN_KEYS = {"format", "version", "nodes", "links", "data", "training", "runs", "budget", "groups"}
 
 # version -> function turning a dict of that version into the next version.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
@@ -36,6 +37,7 @@ class Project:
     training: dict = field(default_factory=dict)
     runs: list = field(default_factory=list)
     budget: dict = field(default_factory=dict)
+    groups: list = field(default_factory=list)  # engine.groups.Group
     extra: dict = field(default_factory=dict)  # keys other tools added; kept on save
     path: Path | None = None
 
@@ -51,6 +53,9 @@ def to_dict(project: Project) -> dict:
            "data": project.data, "training": project.training, "runs": project.runs}
     if project.budget:
         out["budget"] = project.budget
+    groups = [{**g.to_json(), "nodes": [u for u in g.nodes if u in doc.nodes]} for g in project.groups]
+    if any(g["nodes"] for g in groups):
+        out["groups"] = [g for g in groups if g["nodes"]]
     out.update({k: v for k, v in project.extra.items() if k not in out})
     return out
 
@@ -208,6 +213,7 @@ def from_dict(data: Any, registry: Registry, source: str = "<project>") -> Proje
     project.training = _typed(data.get("training", {}), dict, "training", bad)
     project.runs = _typed(data.get("runs", []), list, "runs", bad)
     project.budget = _typed(data.get("budget", {}), dict, "budget", bad)
+    project.groups = parse_groups(data.get("groups", []), doc, source)
     project.extra = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
     return project
 

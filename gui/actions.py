@@ -5,11 +5,13 @@ from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtWidgets import QApplication
 
 from engine.clipboard import MIME, copy_nodes, plan_paste
+from engine.groups import Group, new_group_id
 from engine.layout import layered_positions
 from gui.canvas.items import HEADER_H, NODE_W
 from gui.commands import (
     AddLinkCommand,
     AddNodeCommand,
+    GroupsCommand,
     MoveNodesCommand,
     PasteCommand,
     RemoveLinkCommand,
@@ -111,3 +113,37 @@ class EditActions:
                  if pos != self.doc.node(uid).position}
         if moves:
             self.editor.stack.push(MoveNodesCommand(self.doc, moves, "Arrange"))
+
+    # -- groups ------------------------------------------------------------------------
+    def _set_groups(self, groups, text: str) -> None:
+        self.editor.stack.push(GroupsCommand(self.editor.project, groups, text, self.editor.notify_project_changed))
+
+    def group_selection(self, title: str | None = None) -> str | None:
+        """Make the selected nodes one collapsed unit; nodes leave any group they were in."""
+        uids = self.scene.selected_uids()
+        if not uids:
+            return None
+        groups = [Group(g.id, g.title, [u for u in g.nodes if u not in uids], g.collapsed)
+                  for g in self.editor.project.groups]
+        gid = new_group_id(groups)
+        groups = [g for g in groups if g.nodes] + [Group(gid, title or f"Unit {gid[1:]}", uids, True)]
+        self._set_groups(groups, f"Group {len(uids)} blocks")
+        item = self.scene.group_items.get(gid)
+        if item is not None:
+            self.scene.clearSelection()
+            item.setSelected(True)
+        return gid
+
+    def ungroup_selection(self) -> None:
+        """Dissolve the selected groups (their blocks stay)."""
+        gids = set(self.scene.selected_groups())
+        if gids:
+            self._set_groups([g for g in self.editor.project.groups if g.id not in gids], "Ungroup")
+
+    def toggle_group(self, gid: str) -> None:
+        """Collapse an expanded group or expand a collapsed one."""
+        groups = [Group(g.id, g.title, list(g.nodes), (not g.collapsed) if g.id == gid else g.collapsed)
+                  for g in self.editor.project.groups]
+        target = next((g for g in groups if g.id == gid), None)
+        if target is not None:
+            self._set_groups(groups, ("Collapse " if target.collapsed else "Expand ") + target.title)

@@ -5,6 +5,7 @@ PySide6); compound edits use ``QUndoStack.beginMacro`` or compose in Python.
 """
 from __future__ import annotations
 
+import copy
 import time
 
 from PySide6.QtGui import QUndoCommand
@@ -181,5 +182,25 @@ class SetProjectFieldCommand(QUndoCommand):
 
     def undo(self):
         setattr(self.project, self.field, dict(self.old))
+        if self.on_change:
+            self.on_change()
+
+
+class GroupsCommand(QUndoCommand):
+    """Replace the project's groups (group, ungroup, collapse, expand, rename) as one step."""
+
+    def __init__(self, project, groups: list, text: str, on_change=None):
+        super().__init__(text)
+        self.project, self.on_change = project, on_change
+        self.new = copy.deepcopy(groups)
+        self.old = copy.deepcopy(project.groups)
+
+    def redo(self):
+        self.project.groups = copy.deepcopy(self.new)
+        if self.on_change:
+            self.on_change()
+
+    def undo(self):
+        self.project.groups = copy.deepcopy(self.old)
         if self.on_change:
             self.on_change()

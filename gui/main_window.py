@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.palette.activated.connect(self._palette_activated)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.message.connect(self._status)
+        self.scene.group_toggled.connect(self.actions.toggle_group)
         self.summary.node_chosen.connect(self.focus_node)
         self.editor.modified_changed.connect(self._update_title)
         self.editor.path_changed.connect(lambda _p: self._update_title())
@@ -122,8 +123,11 @@ class MainWindow(QMainWindow):
         self.act_fit = self._act("&Fit to View", self.view.fit_all, "Ctrl+0")
         self.act_arrange = self._act("&Arrange", self._arrange, "Ctrl+L", "Lay the graph out left to right")
         self.act_code = self._act("View &Code…", self.view_code, "Ctrl+K", "The Keras code that builds this graph")
+        self.act_group = self._act("&Group as Unit", lambda: a.group_selection(), "Ctrl+G",
+                                   "Collapse the selected blocks into one reusable unit")
+        self.act_ungroup = self._act("&Ungroup", a.ungroup_selection, "Ctrl+Shift+G")
         for act in (self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete,
-                    self.act_select_all):
+                    self.act_select_all, self.act_group, self.act_ungroup):
             act.setShortcutContext(Qt.WidgetWithChildrenShortcut)
             self.view.addAction(act)
 
@@ -153,6 +157,8 @@ class MainWindow(QMainWindow):
             view.addAction(dock.toggleViewAction())
         model = bar.addMenu("&Model")
         model.addActions([self.act_arrange, self.act_code])
+        model.addSeparator()
+        model.addActions([self.act_group, self.act_ungroup])
         tools = self.addToolBar("Main")
         tools.setObjectName("main_toolbar")
         tools.addActions([self.act_new, self.act_open, self.act_save])

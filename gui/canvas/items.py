@@ -17,16 +17,17 @@ LOD_TEXT = 0.4  # below this zoom, nodes and links are drawn without text
 class PortItem(QGraphicsItem):
     """A port circle on a node's left (inputs) or right (outputs) edge."""
 
-    def __init__(self, node: NodeItem, name: str, is_output: bool, optional: bool = False):
+    def __init__(self, node, name: str, is_output: bool, optional: bool = False, uid: str | None = None):
         super().__init__(node)
         self.node, self.name, self.is_output, self.optional = node, name, is_output, optional
+        self._uid = uid  # a group's proxy port stands for a member's port
         self.highlight: QColor | None = None
         self.setAcceptHoverEvents(True)
         self.setToolTip(f"{'output' if is_output else 'input'} '{name}'" + (" (optional)" if optional else ""))
 
     @property
     def uid(self) -> str:
-        return self.node.uid
+        return self._uid or self.node.uid
 
     def boundingRect(self) -> QRectF:
         r = PORT_R + 3
@@ -161,6 +162,16 @@ class LinkItem(QGraphicsPathItem):
         for node in (self.source.node, self.target.node):
             if self in node.links:
                 node.links.remove(self)
+
+    def set_ends(self, source: PortItem, target: PortItem) -> None:
+        """Re-attach to other port items (a collapsed group's proxy ports)."""
+        if (source, target) == (self.source, self.target):
+            return
+        self.detach()
+        self.source, self.target = source, target
+        source.node.links.append(self)
+        target.node.links.append(self)
+        self.update_path()
 
     def update_path(self) -> None:
         self.setPath(curve(self.source.scene_center(), self.target.scene_center()))

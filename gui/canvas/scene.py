@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from engine.errors import SproutError
+from engine.groups import boundary, live_members
 from gui import style
+from gui.canvas.group_items import GroupFrameItem, GroupItem
 from gui.canvas.items import LinkItem, NodeItem, PortItem, curve
 from gui.commands import AddLinkCommand, MoveNodesCommand
 
@@ -16,6 +18,7 @@ class GraphScene(QGraphicsScene):
     """Node and link items for the editor's document."""
 
     message = Signal(str)
+    group_toggled = Signal(str)  # double-click on a group: collapse or expand it
 
     def __init__(self, editor, parent=None):
         super().__init__(parent)
@@ -27,9 +30,12 @@ class GraphScene(QGraphicsScene):
         self._drag_path: QGraphicsPathItem | None = None
         self._hover_port: PortItem | None = None
         self._press_positions: dict[str, tuple] = {}
+        self._press_groups: dict[str, tuple] = {}
+        self.group_items: dict[str, QGraphicsItem] = {}
         self.setSceneRect(-2000, -2000, 6000, 4000)
         editor.document_replaced.connect(self.rebuild)
         editor.analysis_changed.connect(self.apply_analysis)
+        editor.project_changed.connect(self.apply_groups)
         self.rebuild()
 
     # -- mirroring the model -------------------------------------------------------------
@@ -40,6 +46,7 @@ class GraphScene(QGraphicsScene):
         self.clear()
         self.nodes.clear()
         self.links.clear()
+        self.group_items.clear()
         self._drag_path = None
         doc = self.editor.doc
         for uid in doc.nodes:
@@ -47,9 +54,15 @@ class GraphScene(QGraphicsScene):
         for link in doc.links():
             self._add_link(link)
         self._unsubscribe = doc.subscribe(self._on_event)
+        self.apply_groups()
         self.apply_analysis(self.editor.analysis)
 
     def _on_event(self, event) -> None:
+        self._mirror(event)
+        if self.editor.project.groups and event.kind != "title_changed":
+            self.apply_groups()  # boundaries and frames follow nodes and links
+
+    def _mirror(self, event) -> None:
         kind = event.kind
         if kind == "node_added":
             self._add_node(event.uid)
@@ -90,6 +103,57 @@ class GraphScene(QGraphicsScene):
         self.links[link] = item
         return item
 
+    # -- groups ------------------------------------------------------------------------
+    def apply_groups(self) -> None:
+        """Show collapsed groups as one box (members hidden, links re-routed) and
+        expanded groups as frames."""
+        for item in self.group_items.values():
+            self.removeItem(item)
+        self.group_items.clear()
+        doc = self.editor.doc
+        owner: dict[str, GroupItem] = {}
+        for item in self.nodes.values():
+            item.setVisible(True)
+        for group in self.editor.project.groups:
+            members = live_members(group, doc)
+            if not members:
+                continue
+            if group.collapsed:
+                ins, outs = boundary(group, doc)
+                item = GroupItem(group, ins, outs)
+                xs = [doc.node(u).position[0] for u in members]
+                ys = [doc.node(u).position[1] for u in members]
+                item.setPos(sum(xs) / len(xs), sum(ys) / len(ys))
+                for uid in members:
+                    self.nodes[uid].setSelected(False)
+                    self.nodes[uid].setVisible(False)
+                    owner[uid] = item
+            else:
+                rect = self.nodes[members[0]].sceneBoundingRect()
+                for uid in members[1:]:
+                    rect = rect.united(self.nodes[uid].sceneBoundingRect())
+                item = GroupFrameItem(group, rect)
+            self.addItem(item)
+            self.group_items[group.id] = item
+        for link, item in self.links.items():
+            sg, tg = owner.get(link.source), owner.get(link.target)
+            if sg is not None and sg is tg:
+                item.setVisible(False)
+                continue
+            item.setVisible(True)
+            src = sg.outputs[(link.source, link.source_port)] if sg else self.nodes[link.source].outputs[link.source_port]
+            dst = tg.inputs[(link.target, link.target_port)] if tg else self.nodes[link.target].inputs[link.target_port]
+            item.set_ends(src, dst)
+        if self.group_items:
+            self.apply_analysis(self.editor.analysis)
+
+    def group_of(self, uid: str):
+        """The collapsed GroupItem hiding node ``uid``, if any."""
+        for item in self.group_items.values():
+            if isinstance(item, GroupItem) and uid in item.group.nodes:
+                return item
+        return None
+
     def apply_analysis(self, analysis) -> None:
         """Show shapes, costs and errors from the latest analysis."""
         errors = analysis.errors_by_node()
@@ -104,12 +168,26 @@ class GraphScene(QGraphicsScene):
         doc = self.editor.doc
         for link, item in self.links.items():
             item.set_label(style.shape_text(analysis.link_shape(link, doc)) if link.source in analysis.nodes else "")
+        for item in self.group_items.values():
+            if isinstance(item, GroupItem):
+                members = [u for u in item.group.nodes if u in analysis.nodes]
+                params = sum(analysis.nodes[u].cost.params for u in members)
+                macs = sum(analysis.nodes[u].cost.macs for u in members)
+                item.set_info(f"{len(members)} blocks\n{style.human(params)} params · {style.human(macs)} MACs",
+                              [f"{u}: {m}" for u in members for m in errors.get(u, [])])
 
     # -- selection helpers ---------------------------------------------------------------
     def selected_uids(self) -> list[str]:
-        """Uids of selected nodes, in document order."""
+        """Uids of selected nodes (members of selected collapsed groups included), in document order."""
         chosen = {i.uid for i in self.selectedItems() if isinstance(i, NodeItem)}
+        for item in self.selectedItems():
+            if isinstance(item, GroupItem):
+                chosen.update(item.group.nodes)
         return [u for u in self.editor.doc.nodes if u in chosen]
+
+    def selected_groups(self) -> list[str]:
+        """Ids of selected group boxes and frames."""
+        return [i.uid for i in self.selectedItems() if isinstance(i, (GroupItem, GroupFrameItem))]
 
     def selected_links(self) -> list:
         """Selected links."""
@@ -149,6 +227,15 @@ class GraphScene(QGraphicsScene):
             return
         super().mousePressEvent(event)
         self._press_positions = {uid: tuple(self.editor.doc.node(uid).position) for uid in self.selected_uids()}
+        self._press_groups = {i.uid: (i.pos().x(), i.pos().y()) for i in self.selectedItems() if isinstance(i, GroupItem)}
+
+    def mouseDoubleClickEvent(self, event):
+        for item in self.items(event.scenePos()):
+            if isinstance(item, (GroupItem, GroupFrameItem)):
+                self.group_toggled.emit(item.uid)
+                event.accept()
+                return
+        super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event):
         if self._drag_from is not None:
@@ -197,9 +284,13 @@ class GraphScene(QGraphicsScene):
             if item is None:
                 continue
             new = (item.pos().x(), item.pos().y())
+            box = self.group_of(uid) if not item.isVisible() else None
+            if box is not None and box.uid in self._press_groups:  # moved as part of a collapsed group
+                gx, gy = self._press_groups[box.uid]
+                new = (old[0] + box.pos().x() - gx, old[1] + box.pos().y() - gy)
             if new != old:
                 moves[uid] = (old, new)
-        self._press_positions = {}
+        self._press_positions, self._press_groups = {}, {}
         if moves:
             self.editor.stack.push(MoveNodesCommand(self.editor.doc, moves,
                                                     f"Move {len(moves)} node{'s' if len(moves) > 1 else ''}"))
