@@ -51,7 +51,8 @@ def _classes():
             elif self.mode == "triangular2":
                 scale = ops.power(2.0, 1.0 - cycle)
             else:
-                scale = ops.power(self.gamma, it)
+                # gamma^it as exp(it * log(gamma)): a float32 gamma raised to thousands drifts.
+                scale = ops.exp(it * math.log(self.gamma)) if self.gamma > 0 else ops.zeros_like(it)
             return self.base_lr + (self.max_lr - self.base_lr) * ops.maximum(0.0, 1.0 - x) * scale
 
         def get_config(self):

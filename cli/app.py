@@ -6,7 +6,7 @@ import sys
 
 from engine.errors import SproutError
 
-COMMANDS = ("check", "train", "export", "demo", "blocks", "gui")
+COMMANDS = ("check", "train", "lr-range", "export", "demo", "blocks", "gui")
 
 
 class UsageError(SproutError):
@@ -36,6 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--batch-size", type=int)
 
+    r = sub.add_parser("lr-range", help="LR range test: loss while the learning rate grows; suggests CLR bounds")
+    r.add_argument("project")
+    r.add_argument("--min-lr", type=float, default=1e-5)
+    r.add_argument("--max-lr", type=float, default=1.0)
+    r.add_argument("--steps", type=int, default=200, help="iterations (batches) over which the rate grows")
+    r.add_argument("--mode", choices=("linear", "exponential"), default="linear")
+    r.add_argument("--out", help="CSV file for every iteration (iteration, lr, loss, smoothed_loss)")
+    r.add_argument("--data", help="embedded dataset name or a path (image folder, .csv, .npz)")
+    r.add_argument("--seed", type=int)
+    r.add_argument("--batch-size", type=int)
+
     e = sub.add_parser("export", help="export a project or a trained model")
     e.add_argument("source", help="a .sprout project (exports untrained weights) or a .keras/.h5 model")
     e.add_argument("--format", required=True, choices=("keras", "h5"))
@@ -59,11 +70,11 @@ def run_cli(argv: list[str]) -> int:
 
     try:
         args = build_parser().parse_args(argv)
-        if args.command in ("train", "export", "demo"):
+        if args.command in ("train", "lr-range", "export", "demo"):
             from engine.backend import import_keras_quietly
 
             import_keras_quietly()
-        return getattr(commands, f"cmd_{args.command}")(args)
+        return getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args)
     except SproutError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -35,7 +35,8 @@ def cmd_check(args) -> int:
     else:
         print(f"{'node':<8} {'block':<24} {'output shape':<22} {'params':>10} {'MACs':>12}")
         for r in rows:
-            shape = _shape_text(r["output_shape"])
+            spec = doc.spec(r["id"])
+            shape = "- (technique)" if not spec.inputs and not spec.outputs else _shape_text(r["output_shape"])
             print(f"{r['id']:<8} {r['block']:<24} {shape:<22} {r['params']:>10,} {r['macs']:>12,}")
         print(f"total: {totals['params']:,} parameters, {totals['macs']:,} MACs, "
               f"{totals['activation_bytes'] / 1024:.1f} KiB activations per sample, "
@@ -69,6 +70,51 @@ def cmd_train(args) -> int:
         _, dataset, result = run_training(plan, args.out, ProgressBar(), stop)
     _report(result, args.out)
     return 0 if result.stop_reason in ("completed", "early_stopping", "stopped") else 1
+
+
+def cmd_lr_range(args) -> int:
+    """LR range test: a compact (lr, loss) table and suggested CLR bounds on stdout, every point in --out."""
+    import keras
+
+    from cli.progress import ProgressBar
+    from engine.compiler import compile_document
+    from engine.lr_range import check_arguments, lr_range_test
+    from engine.workflow import load_data
+
+    check_arguments(args.min_lr, args.max_lr, args.steps, args.mode)  # before any slow work
+    out = Path(args.out) if args.out else None
+    if out and (out.suffix.lower() != ".csv" or not out.parent.is_dir()):
+        raise SproutError(f"--out {out} must be a .csv file in an existing folder")
+    plan = plan_run(open_project(args.project), data=args.data, seed=args.seed, batch_size=args.batch_size)
+    cfg = plan.train_config
+    dataset = load_data(plan)
+    keras.utils.set_random_seed(cfg.seed)
+    compiled = compile_document(plan.project.document)
+    print(f"LR range test on {args.project}: {args.steps} iterations, {args.mode} from {args.min_lr:g} to "
+          f"{args.max_lr:g}, {cfg.optimizer}, batch size {cfg.batch_size}", file=sys.stderr)
+    stop = _StopFlag()
+    with stop.installed():
+        result = lr_range_test(compiled, dataset, cfg, args.min_lr, args.max_lr, args.steps, ProgressBar(), stop,
+                               mode=args.mode)
+    print(f"{'iteration':>9} {'lr':>12} {'loss':>10} {'smoothed':>10}")
+    for p in result.compact(20):
+        print(f"{p.iteration:>9} {p.lr:>12.6g} {p.loss:>10.4f} {p.smoothed:>10.4f}")
+    print(f"{result.stop_reason} after {len(result.points)} iterations")
+    if result.base_lr is not None:
+        per_epoch = max(1, -(-len(dataset.x_train) // cfg.batch_size))
+        print(f"suggested: base_lr={result.base_lr:.3g} max_lr={result.max_lr:.3g} (paper.cyclic_lr; half cycle "
+              f"2-10 epochs = {2 * per_epoch}-{10 * per_epoch} iterations at batch size {cfg.batch_size})")
+    else:
+        print("suggested: none")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if out:
+        try:
+            result.write_csv(out)
+        except OSError as exc:
+            raise SproutError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        print(f"wrote {len(result.points)} points to {out}", file=sys.stderr)
+    return 0
 
 
 def cmd_export(args) -> int:

@@ -139,8 +139,8 @@ def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig
     lr = schedule(config.learning_rate, steps, effective_epochs(compiled, config)) if schedule else None
     model.compile(optimizer=make_optimizer(config, lr), loss=losses[loss](), metrics=metrics)
     step = _single_hook(compiled, "train_step")
-    if step is not None:
-        model.train_step = step(model, model.train_step)  # make_train_function() picks this up
+    default = model.__dict__.setdefault("_sprout_default_step", model.train_step)  # never wrap a wrapper
+    model.train_step = step(model, default) if step is not None else default  # make_train_function() uses it
 
 
 def make_optimizer(config: TrainConfig, learning_rate=None):
