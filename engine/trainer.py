@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from blocks.spec import BlockError
 from engine.compiler import CompiledGraph
 from engine.data import Dataset
 from engine.errors import DataError, TrainingError
@@ -87,6 +88,16 @@ def _single_hook(compiled: CompiledGraph, attr: str):
         raise TrainingError(f"nodes {', '.join(u for u, _ in found)} each set the {attr.replace('_', ' ')}; "
                             "keep only one of them")
     return found[0][1] if found else None
+
+
+def _named_augment(uid: str, fn):
+    """An augment whose failures become one-line TrainingErrors naming its node."""
+    def run(x, epoch, rng):
+        try:
+            return fn(x, epoch, rng)
+        except (ValueError, TypeError, BlockError) as exc:
+            raise TrainingError(f"node {uid}: {exc}") from None
+    return run
 
 
 def effective_epochs(compiled: CompiledGraph, config: TrainConfig) -> int:
@@ -175,7 +186,7 @@ def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig, out_di
     epochs = effective_epochs(compiled, config)
     monitor = RunMonitor(replace(config, epochs=epochs), len(dataset.x_train), on_progress, should_stop)
     has_val = len(dataset.x_val) > 0
-    augments = [h.augment for _, h in compiled.hooks if h.augment is not None]
+    augments = [_named_augment(uid, h.augment) for uid, h in compiled.hooks if h.augment is not None]
     if augments:
         from engine.augmented import augmented_batches
 

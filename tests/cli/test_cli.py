@@ -118,3 +118,13 @@ def test_usage_errors_are_one_line(capsys):
     assert main(["train"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: main.py train: the following arguments are required")
+
+
+def test_technique_failure_is_one_line_naming_the_node(tmp_path, capsys):
+    data = json.loads((EXAMPLES / "digits_mlp.sprout").read_text())
+    data["nodes"].append({"id": "p1", "block": "paper.pba", "params": {}, "position": [0, 300], "title": "PBA"})
+    path = tmp_path / "mlp_pba.sprout"
+    path.write_text(json.dumps(data))
+    assert main(["train", str(path), "--epochs", "1", "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "error: node p1: paper.pba augments images" in err and "Traceback" not in err
