@@ -151,7 +151,10 @@ def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig
     model.compile(optimizer=make_optimizer(config, lr), loss=losses[loss](), metrics=metrics)
     step = _single_hook(compiled, "train_step")
     default = model.__dict__.setdefault("_sprout_default_step", model.train_step)  # never wrap a wrapper
-    model.train_step = step(model, default) if step is not None else default  # make_train_function() uses it
+    try:
+        model.train_step = step(model, default) if step is not None else default  # make_train_function() uses it
+    except BlockError as exc:
+        raise TrainingError(str(exc)) from None
 
 
 def make_optimizer(config: TrainConfig, learning_rate=None):

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 BENCHES = ("tests.bench.bench_train", "tests.bench.bench_compile", "tests.bench.bench_swish",
-           "tests.bench.bench_octconv", "tests.bench.bench_gui")
+           "tests.bench.bench_octconv", "tests.bench.bench_gui", "tests.bench.bench_free_adv")
 
 
 def main() -> int:
