@@ -1,29 +1,11 @@
 """Sprout's trainer (progress + stop callbacks) vs plain ``model.fit``: throughput ratio."""
 from __future__ import annotations
 
+from tests.bench.common import epoch_timer as _epoch_timer
 from tests.bench.common import median
 
 EPOCHS = 8
 BATCH = 32
-
-
-def _epoch_timer():
-    import time
-
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._t0)
-
-    return EpochTimer()
 
 
 def run() -> dict:
