@@ -5,8 +5,6 @@ import json
 
 from engine.document import GraphDocument
 
-MIME = "application/x-sprout-nodes"
-
 
 def copy_nodes(doc: GraphDocument, uids) -> str:
     """JSON for the nodes ``uids`` and the links between them."""

@@ -1,10 +1,10 @@
 """Editing actions shared by menus, shortcuts and drops; each pushes undo commands."""
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QPointF
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
-from engine.clipboard import MIME, copy_nodes, plan_paste
+from engine.clipboard import copy_nodes, plan_paste
 from engine.groups import Group, new_group_id
 from engine.layout import layered_positions
 from gui.canvas.items import HEADER_H, NODE_W
@@ -71,11 +71,9 @@ class EditActions:
         uids = self.scene.selected_uids()
         if not uids:
             return False
-        mime = QMimeData()
-        text = copy_nodes(self.doc, uids)
-        mime.setData(MIME, text.encode("utf-8"))
-        mime.setText(text)
-        QApplication.clipboard().setMimeData(mime)
+        # Plain text (JSON) on purpose: handing a QMimeData to the clipboard makes PySide
+        # and Qt both own it, and the process segfaults at exit.
+        QApplication.clipboard().setText(copy_nodes(self.doc, uids))
         return True
 
     def cut(self) -> None:
@@ -85,10 +83,7 @@ class EditActions:
     def paste(self, text: str | None = None, label: str = "Paste") -> list[str]:
         """Paste nodes from the clipboard (or ``text``) with fresh ids, links kept."""
         if text is None:
-            mime = QApplication.clipboard().mimeData()
-            if mime is None:
-                return []
-            text = bytes(mime.data(MIME)).decode("utf-8") if mime.hasFormat(MIME) else mime.text()
+            text = QApplication.clipboard().text()
         plan = plan_paste(self.doc, text or "")
         if not plan or not plan[0]:
             return []

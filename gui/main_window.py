@@ -18,6 +18,7 @@ from gui.editor import Editor
 from gui.inspector import Inspector
 from gui.palette import Palette
 from gui.summary import SummaryPanel
+from gui.training import install_training_dock
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 MAX_RECENT = 8
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock("Summary and diagnostics", self.summary, Qt.BottomDockWidgetArea, "summary")
 
         self._build_actions()
+        self.training_dock = install_training_dock(self)
         self.view.block_dropped.connect(self._block_dropped)
         self.palette.activated.connect(self._palette_activated)
         self.scene.selectionChanged.connect(self._selection_changed)
@@ -367,6 +369,9 @@ class MainWindow(QMainWindow):
         return Path(recent[0]).parent if recent else Path.home()
 
     def closeEvent(self, event) -> None:
+        if not self.training_dock.confirm_close():  # first: a stopped run joins the project before the save prompt
+            event.ignore()
+            return
         if not self.maybe_save():
             event.ignore()
             return
