@@ -112,7 +112,7 @@ class TrainingDock(QDockWidget):
         self.editor.document_replaced.connect(self._project_replaced)
         self.editor.path_changed.connect(self._path_changed)
         self._eta_timer = QTimer(self)
-        self._eta_timer.setInterval(250)
+        self._eta_timer.setInterval(500)
         self._eta_timer.timeout.connect(self._update_status)
         self._steps_done = 0
         self._steps_total = 0

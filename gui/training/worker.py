@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from engine.errors import SproutError
 from engine.run_control import RunControl
 
-FLUSH_S = 0.05  # ~20 updates a second are plenty for a curve
+FLUSH_S = 0.2  # 5 reports a second: the curve redraws at 4 Hz anyway, and each report costs GUI-thread time
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 from tests.bench.common import median
 
 EXAMPLE = "digits_cnn"
-EPOCHS = 6
+EPOCHS = 12
 BATCH = 32
 HEARTBEAT_MS = 10
 
@@ -104,7 +104,7 @@ def run() -> list[dict]:
     cfg = TrainConfig.from_dict(window.editor.project.training)
     ds = load_dataset(DataConfig("digits"))
     gui_epochs, plain_epochs, late = [], [], []
-    for _ in range(2):  # interleave so drift in machine load hits both alike
+    for _ in range(3):  # interleave so drift in machine load hits both alike
         seconds, lateness = _studio_run(app, window, dock)
         gui_epochs += seconds
         late += lateness
