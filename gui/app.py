@@ -39,4 +39,21 @@ def run_gui(project: str | None = None) -> int:
         window.open_path(project, ask_save=False)
     elif not window.offer_untitled_recovery():
         window.open_path(EXAMPLE, template=True, ask_save=False)
-    return app.exec()
+    code = app.exec()
+    sys.excepthook = previous_hook
+    dispose(app, window)
+    return code
+
+
+def dispose(app, window) -> None:
+    """Delete the window's C++ side while the QApplication still exists.
+
+    Left to interpreter shutdown, Python may free the QApplication first, and Qt then
+    tears down the pyqtgraph widgets without it: a segfault after a clean close.
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    app.processEvents()

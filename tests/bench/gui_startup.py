@@ -20,6 +20,9 @@ def main() -> None:
     heavy = [m for m in ("tensorflow", "keras") if m in sys.modules]
     print(f"{shown:.4f} {','.join(heavy) or '-'}")
     window.editor.stack.setClean()
+    from gui.app import dispose
+
+    dispose(app, window)
 
 
 if __name__ == "__main__":
