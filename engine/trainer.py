@@ -248,12 +248,17 @@ def write_history(path: Path, history: list[dict]) -> None:
 class RunMonitor:
     """Tracks history, best weights, NaN and stop requests; Keras-free apart from the adapter.
 
-    Speed matters here: a Keras callback that overrides ``on_train_batch_end`` normally
-    forces a host sync after every step (about 15% slower on small CPU models). Our
-    adapter is ``async_safe``, so Keras reports batches from a helper thread, and stop
-    requests are polled by a guard around the train step on the training thread, so a
-    stop takes effect exactly after the batch that was running.
+    Speed matters here: a Keras callback that overrides ``on_train_batch_end`` forces a
+    host sync and a conversion of every log after every step (about 15% slower on small
+    CPU models), and an ``async_safe`` one spends helper threads on it that a 2-core
+    laptop does not have. So the adapter has no batch hooks: a guard around the train
+    step (on the training thread) polls stop requests before each step, so a stop takes
+    effect exactly after the batch that was running, and reports every batch, reading
+    the loss (a sync) only every ``LOSS_EVERY_S`` and at the end of each epoch. A NaN
+    loss is caught at those reads and at every epoch end.
     """
+
+    LOSS_EVERY_S = 0.1
 
     def __init__(self, config: TrainConfig, n_train: int, on_progress, should_stop):
         self.config = config
@@ -267,8 +272,10 @@ class RunMonitor:
         self.best_epoch = None
         self.best_val = math.inf
         self.epoch = 0
+        self.batch = -1
         self.steps_run = 0
         self._t0 = 0.0
+        self._last_read = 0.0
         self._wait = 0
         self._lock = threading.Lock()
 
@@ -284,8 +291,6 @@ class RunMonitor:
         monitor = self
 
         class _Forward(keras.callbacks.Callback):
-            async_safe = True  # batch reports may run on Keras's helper threads
-
             def on_train_begin(self, logs=None):
                 self._step = self.model.train_function
                 step = self._step
@@ -297,6 +302,7 @@ class RunMonitor:
                         return last  # nothing runs; fit() breaks out right after this step
                     last = step(iterator)
                     monitor.steps_run += 1
+                    monitor.batch_end(self.model, last)
                     return last
 
                 self.model.train_function = guarded
@@ -306,9 +312,6 @@ class RunMonitor:
 
             def on_epoch_begin(self, epoch, logs=None):
                 monitor.epoch_begin(epoch)
-
-            def on_train_batch_end(self, batch, logs=None):
-                monitor.batch_end(self.model, batch, logs)
 
             def on_epoch_end(self, epoch, logs=None):
                 monitor.epoch_end(self.model, epoch, logs)
@@ -330,13 +333,22 @@ class RunMonitor:
 
     def epoch_begin(self, epoch: int) -> None:
         self.epoch = epoch
+        self.batch = -1
         self._t0 = time.perf_counter()
 
-    def batch_end(self, model, batch: int, logs) -> None:
+    def batch_end(self, model, logs) -> None:
+        """After each step, on the training thread; ``logs`` are the step's (unsynced) tensors."""
+        self.batch += 1
+        batch = self.batch
+        now = time.perf_counter()
+        read = batch + 1 >= self.batches or now - self._last_read >= self.LOSS_EVERY_S
         with self._lock:
             if self.ended:
                 return
-            loss = float(logs["loss"]) if logs and "loss" in logs else None
+            loss = None
+            if read and logs and "loss" in logs:
+                self._last_read = now
+                loss = float(logs["loss"])
             if loss is not None and not math.isfinite(loss):
                 self.reason = "nan_loss"
                 self.message = (f"Loss became {loss} at epoch {self.epoch + 1}, batch {batch + 1}: training "
@@ -352,7 +364,8 @@ class RunMonitor:
         logs = {k: float(v) for k, v in (logs or {}).items()}
         if "loss" in logs and not math.isfinite(logs["loss"]):
             self.reason = "nan_loss"
-            self.message = f"Loss became {logs['loss']} in epoch {epoch + 1}; the best weights so far are kept."
+            self.message = (f"Loss became {logs['loss']} in epoch {epoch + 1}: training stopped. "
+                            "Try a lower learning rate; the best weights so far are kept.")
             model.stop_training = True
             return
         row = {"epoch": epoch + 1, **logs, "lr": _current_lr(model),

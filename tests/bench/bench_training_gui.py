@@ -104,11 +104,17 @@ def run() -> list[dict]:
     cfg = TrainConfig.from_dict(window.editor.project.training)
     ds = load_dataset(DataConfig("digits"))
     gui_epochs, plain_epochs, late = [], [], []
-    for _ in range(3):  # interleave so drift in machine load hits both alike
+    def studio():
         seconds, lateness = _studio_run(app, window, dock)
-        gui_epochs += seconds
-        late += lateness
-        plain_epochs += _plain_fit(doc, ds, cfg)
+        gui_epochs.extend(seconds)
+        late.extend(lateness)
+
+    def plain():
+        plain_epochs.extend(_plain_fit(doc, ds, cfg))
+
+    for first, second in ((studio, plain), (plain, studio)) * 2:  # ABBA: order effects cancel
+        first()
+        second()
     window.editor.stack.setClean()
     window.close()
     gui, plain = median(gui_epochs), median(plain_epochs)

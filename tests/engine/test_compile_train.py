@@ -125,7 +125,7 @@ def test_nan_monitor_keeps_best_weights():
     monitor = RunMonitor(cfg, 100, None, None)
     model = FakeModel()
     monitor.epoch_begin(0)
-    monitor.batch_end(model, 0, {"loss": 1.0})
+    monitor.batch_end(model, {"loss": 1.0})
     import engine.trainer as trainer_mod
     original = trainer_mod._current_lr
     trainer_mod._current_lr = lambda m: 0.1
@@ -134,7 +134,8 @@ def test_nan_monitor_keeps_best_weights():
     finally:
         trainer_mod._current_lr = original
     model.weights = [np.full(2, np.nan)]
-    monitor.batch_end(model, 3, {"loss": float("nan")})
+    monitor._last_read = -1e9  # the next step reads the loss
+    monitor.batch_end(model, {"loss": float("nan")})
     assert monitor.reason == "nan_loss" and model.stop_training
     np.testing.assert_array_equal(monitor.best_weights[0], np.ones(2))
 
