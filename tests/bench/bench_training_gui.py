@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.bench.common import median
+from tests.bench.common import epoch_timer, median
 
 EXAMPLE = "digits_cnn"
 EPOCHS = 12
@@ -56,21 +56,10 @@ def _plain_fit(doc, ds, cfg) -> list[float]:
     from engine.compiler import compile_document
     from engine.trainer import prepare_model
 
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._t0)
-
     keras.utils.set_random_seed(cfg.seed)
     compiled = compile_document(doc)
     prepare_model(compiled, ds, cfg)
-    timer = EpochTimer()
+    timer = epoch_timer()
     compiled.model.fit(ds.x_train, ds.y_train, batch_size=BATCH, epochs=EPOCHS, verbose=0, shuffle=True,
                        validation_data=(ds.x_val, ds.y_val), callbacks=[timer])
     return timer.seconds[1:]  # epoch 1 includes tracing
