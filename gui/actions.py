@@ -142,3 +142,12 @@ class EditActions:
         target = next((g for g in groups if g.id == gid), None)
         if target is not None:
             self._set_groups(groups, ("Collapse " if target.collapsed else "Expand ") + target.title)
+
+    def rename_group(self, gid: str, title: str) -> None:
+        """Give a unit a new title (one undo step)."""
+        current = next((g for g in self.editor.project.groups if g.id == gid), None)
+        if current is None or not title or title == current.title:
+            return
+        groups = [Group(g.id, title if g.id == gid else g.title, list(g.nodes), g.collapsed)
+                  for g in self.editor.project.groups]
+        self._set_groups(groups, f"Rename unit {current.title}")

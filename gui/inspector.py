@@ -59,6 +59,29 @@ class Inspector(QScrollArea):
         w.setStyleSheet("color: #6b7280;")
         self.setWidget(w)
 
+    def show_group(self, gid: str, rename) -> None:
+        """A selected unit: its title (editable) and members."""
+        group = next((g for g in self.editor.project.groups if g.id == gid), None)
+        if group is None:
+            return self.show_node(None)
+        self.uid, self.editors = None, {}
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        outer.addWidget(QLabel(f"<b>Unit</b> <span style='color:#6b7280'>group {gid} · "
+                               f"{len(group.nodes)} blocks</span>"))
+        form = QFormLayout()
+        self.group_title = QLineEdit(group.title)
+        self.group_title.editingFinished.connect(lambda: rename(gid, self.group_title.text().strip()))
+        form.addRow("Title", self.group_title)
+        outer.addLayout(form)
+        members = QLabel("Blocks: " + ", ".join(f"{self.editor.doc.node(u).title} ({u})" for u in group.nodes
+                                                if u in self.editor.doc.nodes)
+                         + "<br><br>Double-click the unit on the canvas to expand or collapse it.")
+        members.setWordWrap(True)
+        outer.addWidget(members)
+        outer.addStretch(1)
+        self.setWidget(page)
+
     def show_node(self, uid: str | None) -> None:
         """Build editors for node ``uid`` (None clears the panel)."""
         self.uid = uid

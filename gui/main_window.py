@@ -313,6 +313,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _selection_changed(self) -> None:
+        groups = self.scene.selected_groups()
+        if len(groups) == 1 and len(self.scene.selectedItems()) == 1:
+            self.inspector.show_group(groups[0], self.actions.rename_group)
+            return
         uids = self.scene.selected_uids()
         self.inspector.show_node(uids[0] if len(uids) == 1 else None)
 

@@ -110,3 +110,17 @@ def test_bad_groups_in_a_file_are_reported(registry, tmp_path):
     with pytest.raises(ProjectFileError, match="group g1: no node 'ghost'"):
         load_project(path, registry)
     assert Group("g", "t").collapsed
+
+
+def test_rename_a_unit_from_the_inspector(window):
+    scene, editor = _open(window)
+    scene.select_uids(["n3", "n4"])
+    gid = window.actions.group_selection()
+    scene.clearSelection()
+    scene.group_items[gid].setSelected(True)  # shows the unit in the inspector
+    window.inspector.group_title.setText("Two convs")
+    window.inspector.group_title.editingFinished.emit()
+    assert editor.project.groups[0].title == "Two convs"
+    assert scene.group_items[gid].title == "Two convs"
+    editor.stack.undo()
+    assert editor.project.groups[0].title.startswith("Unit")
