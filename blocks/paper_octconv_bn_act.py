@@ -1,7 +1,7 @@
 """OctConv BN+Act: batch normalization and an activation on each branch of a (high, low) pair."""
 from __future__ import annotations
 
-from blocks.common import activation_param
+from blocks.common import activation_param, keras_activation
 from blocks.octconv_layer import classes, fmt_octave, is_pair
 from blocks.shapes import elements, simple_cost
 from blocks.spec import BlockSpec, ParamSpec, PortSpec, ShapeError
@@ -29,7 +29,7 @@ def _cost(params, in_shapes, out_shapes):
 
 def _build(params, name):
     return classes()[1](momentum=params["momentum"], epsilon=params["epsilon"],
-                        activation=None if params["activation"] == "linear" else params["activation"],
+                        activation=keras_activation(params["activation"]),
                         name=name)
 
 
