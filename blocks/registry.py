@@ -68,15 +68,23 @@ class Registry:
         return out
 
 
-def discover(package: str = "blocks") -> Registry:
-    """Walk ``package`` and register the ``SPEC`` of every module that has one."""
-    pkg = importlib.import_module(package)
+BLOCK_PACKAGES = ("blocks.core", "blocks.paper")  # the id namespace of a block is its folder
+
+
+def discover(packages: Iterable[str] = BLOCK_PACKAGES) -> Registry:
+    """Walk ``packages`` and register the ``SPEC`` of every module that has one.
+
+    Only the block folders are walked: ``blocks/layers/`` imports Keras and ``blocks/rules/``
+    holds helpers, so neither is imported here.
+    """
     reg = Registry()
-    for info in sorted(pkgutil.walk_packages(pkg.__path__, prefix=package + "."), key=lambda i: i.name):
-        module = importlib.import_module(info.name)
-        spec = getattr(module, "SPEC", None)
-        if isinstance(spec, BlockSpec):
-            reg.add(spec)
+    for package in [packages] if isinstance(packages, str) else packages:
+        pkg = importlib.import_module(package)
+        for info in sorted(pkgutil.walk_packages(pkg.__path__, prefix=package + "."), key=lambda i: i.name):
+            module = importlib.import_module(info.name)
+            spec = getattr(module, "SPEC", None)
+            if isinstance(spec, BlockSpec):
+                reg.add(spec)
     return reg
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Shape = tuple  # (None, d1, d2, ...): batch axis first, always None.
+ROLES = ("layer", "input", "output", "technique")
 
 
 class BlockError(Exception):
@@ -156,11 +157,6 @@ class Cost:
     macs: int = 0
     activation_bytes: int = 0
 
-    @property
-    def flops(self) -> int:
-        """FLOPs counted as two per multiply-accumulate."""
-        return 2 * self.macs
-
 
 @dataclass(frozen=True)
 class TrainingHooks:
@@ -203,6 +199,10 @@ class BlockSpec:
         example_inputs: input shapes for the contract test (batch axis None).
         example_dtype: dtype of the contract-test inputs.
         stochastic: True when training and inference outputs must differ.
+        role: what the engine does with the block: ``layer`` (built into the model),
+            ``input`` (a model input: ``keras.Input`` from its ``shape`` and ``dtype``),
+            ``output`` (a model output and its loss) or ``technique`` (no ports: it only
+            changes training through ``training``). The engine asks for roles, never ids.
         training: ``(params) -> TrainingHooks`` for techniques that change training
             (schedules, data pipelines, train steps). A block with hooks and no ports is
             a standalone "training technique" node: saved in the project, not a layer.
@@ -232,8 +232,14 @@ class BlockSpec:
     pros: str = ""
     cons: str = ""
     reference: str = ""
-    icon: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    role: str = "layer"
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"block {self.id}: Expected role in {list(ROLES)}. Received: role={self.role!r}")
+        portless = not self.inputs and not self.outputs
+        if (self.role == "technique") != (portless and self.training is not None):
+            raise ValueError(f"block {self.id}: a 'technique' has training hooks and no ports, and only it")
 
     def param(self, name: str) -> ParamSpec:
         """The spec of parameter ``name``; KeyError if the block has none."""

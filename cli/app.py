@@ -71,7 +71,7 @@ def run_cli(argv: list[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command in ("train", "lr-range", "export", "demo"):
-            from engine.backend import import_keras_quietly
+            from engine.build.backend import import_keras_quietly
 
             import_keras_quietly()
         return getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args)

@@ -8,9 +8,11 @@ import tempfile
 from pathlib import Path
 
 from blocks.registry import default_registry
-from engine.analysis import analyze
+from engine.analysis.graph import analyze
 from engine.errors import SproutError
-from engine.workflow import open_project, plan_run, run_training
+from engine.model.project import dumps
+from engine.runs.writer import write_training_files
+from engine.train.workflow import open_project, plan_run, run_training
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -67,41 +69,38 @@ def cmd_train(args) -> int:
     print(f"training {args.project} for {plan.train_config.epochs} epochs on {plan.data_config.source} "
           "(Ctrl+C stops after the current batch and keeps the weights)", file=sys.stderr)
     with stop.installed():
-        _, dataset, result = run_training(plan, args.out, ProgressBar(), stop)
+        compiled, dataset, result = run_training(plan, ProgressBar(), stop.control)
+    write_training_files(args.out, compiled.model, result, plan.train_config, dataset)
     _report(result, args.out)
     return 0 if result.stop_reason in ("completed", "early_stopping", "stopped") else 1
 
 
 def cmd_lr_range(args) -> int:
     """LR range test: a compact (lr, loss) table and suggested CLR bounds on stdout, every point in --out."""
-    import keras
-
     from cli.progress import ProgressBar
-    from engine.compiler import compile_document
-    from engine.lr_range import check_arguments, lr_range_test
-    from engine.workflow import load_data
+    from engine.model.project import ProjectSnapshot
+    from engine.train.lr_range import RangeOptions, check_arguments, lr_range_job
 
     check_arguments(args.min_lr, args.max_lr, args.steps, args.mode)  # before any slow work
     out = Path(args.out) if args.out else None
     if out and (out.suffix.lower() != ".csv" or not out.parent.is_dir()):
         raise SproutError(f"--out {out} must be a .csv file in an existing folder")
-    plan = plan_run(open_project(args.project), data=args.data, seed=args.seed, batch_size=args.batch_size)
-    cfg = plan.train_config
-    dataset = load_data(plan)
-    keras.utils.set_random_seed(cfg.seed)
-    compiled = compile_document(plan.project.document)
-    print(f"LR range test on {args.project}: {args.steps} iterations, {args.mode} from {args.min_lr:g} to "
-          f"{args.max_lr:g}, {cfg.optimizer}, batch size {cfg.batch_size}", file=sys.stderr)
+    project = open_project(args.project)
+    cfg = plan_run(project, seed=args.seed, batch_size=args.batch_size).train_config
+    options = RangeOptions(args.min_lr, args.max_lr, args.steps, args.mode, args.data, args.seed, args.batch_size)
+    header = (f"LR range test on {args.project}: {args.steps} iterations, {args.mode} from {args.min_lr:g} to "
+              f"{args.max_lr:g}, {cfg.optimizer}, batch size {cfg.batch_size}")
     stop = _StopFlag()
     with stop.installed():
-        result = lr_range_test(compiled, dataset, cfg, args.min_lr, args.max_lr, args.steps, ProgressBar(), stop,
-                               mode=args.mode)
+        run = lr_range_job(ProjectSnapshot(dumps(project), project.path), options, ProgressBar(header=header),
+                           stop.control)
+    result = run.result
     print(f"{'iteration':>9} {'lr':>12} {'loss':>10} {'smoothed':>10}")
     for p in result.compact(20):
         print(f"{p.iteration:>9} {p.lr:>12.6g} {p.loss:>10.4f} {p.smoothed:>10.4f}")
     print(f"{result.stop_reason} after {len(result.points)} iterations")
     if result.base_lr is not None:
-        per_epoch = max(1, -(-len(dataset.x_train) // cfg.batch_size))
+        per_epoch = max(1, -(-run.train_samples // cfg.batch_size))
         print(f"suggested: base_lr={result.base_lr:.3g} max_lr={result.max_lr:.3g} (paper.cyclic_lr; half cycle "
               f"2-10 epochs = {2 * per_epoch}-{10 * per_epoch} iterations at batch size {cfg.batch_size})")
     else:
@@ -119,8 +118,8 @@ def cmd_lr_range(args) -> int:
 
 def cmd_export(args) -> int:
     """Write a project's (untrained) model or a trained model file as .keras or .h5."""
-    from engine.compiler import compile_document
-    from engine.modelio import load_model, save_model
+    from engine.build.compiler import compile_document
+    from engine.build.modelio import load_model, save_model
 
     src = Path(args.source)
     if src.suffix == ".sprout":
@@ -147,7 +146,8 @@ def cmd_demo(args) -> int:
     out = args.out or tempfile.mkdtemp(prefix="sprout-demo-")
     print(f"demo: training digits_cnn on the embedded digits dataset ({plan.train_config.epochs} epochs)",
           file=sys.stderr)
-    _, _, result = run_training(plan, out, ProgressBar())
+    compiled, dataset, result = run_training(plan, ProgressBar())
+    write_training_files(out, compiled.model, result, plan.train_config, dataset)
     _report(result, out)
     acc = result.metrics.get("test", {}).get("accuracy")
     print(f"test accuracy: {acc:.4f}" if acc is not None else "test accuracy: n/a")
@@ -177,7 +177,7 @@ def cmd_gui(args) -> int:
     if not has_display():
         print("No display found (DISPLAY is not set): running `python main.py demo` instead.", file=sys.stderr)
         args.epochs, args.out = None, None
-        from engine.backend import import_keras_quietly
+        from engine.build.backend import import_keras_quietly
 
         import_keras_quietly()
         return cmd_demo(args)
@@ -197,13 +197,16 @@ def _report(result, out) -> None:
 
 
 class _StopFlag:
-    """Ctrl+C asks training to stop after the current batch; a second Ctrl+C aborts."""
+    """Ctrl+C asks the job to stop after the current step; a second Ctrl+C aborts."""
 
     def __init__(self):
-        self.requested = False
+        from engine.jobs import JobControl
 
-    def __call__(self) -> bool:
-        return self.requested
+        self.control = JobControl()
+
+    @property
+    def requested(self) -> bool:
+        return self.control.stopped
 
     def installed(self):
         import contextlib
@@ -215,7 +218,7 @@ class _StopFlag:
             def handler(signum, frame):
                 if self.requested:
                     raise KeyboardInterrupt
-                self.requested = True
+                self.control.stop()
                 print("\nstopping after the current batch...", file=sys.stderr)
 
             signal.signal(signal.SIGINT, handler)

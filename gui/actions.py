@@ -4,9 +4,9 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
-from engine.clipboard import copy_nodes, plan_paste
-from engine.groups import Group, new_group_id
-from engine.layout import layered_positions
+from engine.model.clipboard import copy_nodes, plan_paste
+from engine.model.groups import Group, new_group_id
+from engine.model.layout import layered_positions
 from gui.canvas.items import HEADER_H, NODE_W
 from gui.commands import (
     AddLinkCommand,

@@ -10,7 +10,7 @@ import time
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.document import GraphDocument, Link
+from engine.model.document import GraphDocument, Link
 
 PARAMS_ID = 1001
 MERGE_WINDOW_S = 2.0  # edits of one field closer than this in time are one undo step

@@ -7,10 +7,10 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
 from blocks.registry import Registry, default_registry
-from engine import autosave
-from engine.analysis import Analysis, analyze
-from engine.document import GraphDocument
-from engine.project import Project, load_project, save_project
+from engine.analysis.graph import Analysis, analyze
+from engine.model import autosave
+from engine.model.document import GraphDocument
+from engine.model.project import Project, load_project, save_project
 
 AUTOSAVE_MS = 60_000
 

@@ -34,7 +34,7 @@ class _Warmup(QObject):
 
     def _run(self) -> None:
         try:
-            from engine.backend import import_keras_quietly
+            from engine.build.backend import import_keras_quietly
             import_keras_quietly()
             self.done.emit("")
         except Exception as exc:  # noqa: BLE001 - reported in the status bar, editor keeps working
@@ -275,8 +275,8 @@ class MainWindow(QMainWindow):
 
     # -- model -----------------------------------------------------------------------
     def view_code(self) -> CodeDialog:
-        from engine.backend import import_keras_quietly
-        from engine.codegen import keras_code
+        from engine.build.backend import import_keras_quietly
+        from engine.build.codegen import keras_code
 
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:

@@ -30,3 +30,20 @@ def example_path():
 def example_names() -> list[str]:
     """Every shipped example project, by stem."""
     return sorted(p.stem for p in EXAMPLES.glob("*.sprout"))
+
+
+class Polled:
+    """A job control whose ``should_stop`` is a test's own function (for stop-timing tests)."""
+
+    def __init__(self, should_stop):
+        self.should_stop = should_stop
+
+
+def train_into(folder, compiled, dataset, config, **kwargs):
+    """``train`` and then write its run files into ``folder``, as the training job does."""
+    from engine.runs.writer import write_training_files
+    from engine.train.trainer import train
+
+    result = train(compiled, dataset, config, **kwargs)
+    write_training_files(folder, compiled.model, result, config, dataset)
+    return result

@@ -51,8 +51,8 @@ def test_editing_path_never_loads_keras_or_qt():
     """Open every example, edit it and infer shapes in a fresh Python: no Keras, no Qt."""
     code = (
         "import sys, glob; sys.path.insert(0, sys.argv[1]);"
-        "from blocks import default_registry; from engine.project import load_project, dumps;"
-        "from engine.analysis import analyze;"
+        "from blocks import default_registry; from engine.model.project import load_project, dumps;"
+        "from engine.analysis.graph import analyze;"
         "r = default_registry();"
         "ps = [load_project(f, r) for f in glob.glob(sys.argv[1] + '/resources/examples/*.sprout')];"
         "[analyze(p.document) for p in ps]; [dumps(p) for p in ps];"

@@ -7,7 +7,7 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from engine.errors import SproutError
-from engine.groups import boundary, live_members
+from engine.model.groups import boundary, live_members
 from gui import style
 from gui.canvas.group_items import GroupFrameItem, GroupItem
 from gui.canvas.items import LinkItem, NodeItem, PortItem, curve

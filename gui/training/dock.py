@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import runs
 from engine.errors import SproutError
-from engine.project import dumps
-from engine.run_control import RunControl
+from engine.jobs import JobControl
+from engine.model.project import dumps
+from engine.runs import results as run_results
+from engine.runs import store as runs
 from gui.training.panel import SetupPanel
 from gui.training.plots import TrainingPlots
 from gui.training.results import ResultsView
@@ -50,7 +51,7 @@ class TrainingDock(QDockWidget):
         self.main_window = window
         self.editor = window.editor
         self.untitled_root = self.editor.autosave_folder.parent / "untitled-runs"
-        self.control: RunControl | None = None
+        self.control: JobControl | None = None
         self._thread: QThread | None = None
         self._worker: TrainWorker | None = None
         self._job: TrainJob | None = None
@@ -168,7 +169,7 @@ class TrainingDock(QDockWidget):
             self._show_message(f"The graph has {len(errors)} error(s); fix them first (see Diagnostics).", True)
             return False
         try:
-            from engine.workflow import plan_run
+            from engine.train.workflow import plan_run
 
             plan = plan_run(project)  # bad settings are reported now, not from the thread
             text = dumps(project)
@@ -182,7 +183,7 @@ class TrainingDock(QDockWidget):
         self._job = TrainJob(self._token, text, project.path, run_id, folder, runs.relative_folder(folder, base),
                              _next_name(project.runs))
         self._run_project = project
-        self.control = RunControl()
+        self.control = JobControl()
         self._thread = QThread()
         self._thread.setObjectName("sprout-training")
         self._worker = TrainWorker(self._job, self.editor.registry, self.control)
@@ -368,9 +369,9 @@ class TrainingDock(QDockWidget):
             self._show_message("A run is in progress; its live curves stay until it ends.", True)
             return False
         folder = runs.folder_of(record, self._base)
-        history = runs.read_history(folder)
+        history = run_results.read_history(folder)
         self.plots.set_history(history)
-        self.results.show_results(runs.load_class_results(folder))
+        self.results.show_results(run_results.load_class_results(folder))
         note = "" if folder.is_dir() else f" (its folder {folder} is missing)"
         self._show_message(f"Showing {record.get('name', run_id)}: {len(history)} epoch(s){note}.", error=bool(note))
         self.tabs.setCurrentWidget(self.plots)
@@ -413,7 +414,7 @@ class TrainingDock(QDockWidget):
         for run_id in ids:
             record = self._record(run_id)
             if record is not None:
-                shown.append((record.get("name", run_id), runs.read_history(runs.folder_of(record, self._base))))
+                shown.append((record.get("name", run_id), run_results.read_history(runs.folder_of(record, self._base))))
         self.plots.set_overlays(shown)
 
     @Slot()

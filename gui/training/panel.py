@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.data import EMBEDDED, DataConfig
+from engine.data.datasets import EMBEDDED, DataConfig
 from engine.errors import SproutError
-from engine.trainer import OPTIMIZERS, TrainConfig
+from engine.train.config import OPTIMIZERS, TrainConfig
 from gui.commands import SetProjectFieldCommand
 from gui.training.results import thumbnail
 
@@ -48,7 +48,7 @@ class _PreviewLoader(QObject):
                          daemon=True).start()
 
     def _load(self, data: dict, base_dir: Path | None, token: int) -> None:
-        from engine.data import load_dataset
+        from engine.data.datasets import load_dataset
 
         try:
             ds = load_dataset(DataConfig.from_dict(data), base_dir=base_dir)

@@ -195,7 +195,7 @@ class TrainingPlots(QWidget):
 
     def export_csv(self, path: str | None = None) -> Path | None:
         """Save the shown run's history (the trainer's ``history.csv`` columns)."""
-        from engine.runs import write_history_csv
+        from engine.runs.results import write_history as write_history_csv
 
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv", "CSV (*.csv)")

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runs import ClassResults, per_class_accuracy
+from engine.runs.results import ClassResults, per_class_accuracy
 
 THUMB = 44
 GRID_COLUMNS = 8

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runs import pareto_front, score_of
+from engine.runs.results import pareto_front
+from engine.runs.store import score_of
 
 COLUMNS = ("Run", "Created", "Ended", "Epochs", "Accuracy", "Parameters", "MACs")
 REASONS = {"completed": "completed", "stopped": "stopped", "nan_loss": "diverged", "early_stopping": "early stop"}

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.errors import SproutError
-from engine.run_control import RunControl
+from engine.jobs import JobControl
 
 FLUSH_S = 0.2  # 5 reports a second: the curve redraws at 4 Hz anyway, and each report costs GUI-thread time
 
@@ -34,14 +34,14 @@ class TrainJob:
 
 
 class TrainWorker(QObject):
-    """Runs ``engine.runs.execute_run`` on the thread it was moved to."""
+    """Runs ``engine.runs.store.execute_run`` on the thread it was moved to."""
 
     batches = Signal(object)     # list of (epoch, batch, batches, loss) tuples, in step order
     epoch_done = Signal(object)  # {"epoch", "epochs", "batches", "row"}
     finished = Signal(object)    # {"token", "record", "history", "classes", "stop_reason", "message"}
     failed = Signal(object)      # {"token", "message"}
 
-    def __init__(self, job: TrainJob, registry, control: RunControl):
+    def __init__(self, job: TrainJob, registry, control: JobControl):
         super().__init__()
         self.job = job
         self.registry = registry
@@ -55,16 +55,18 @@ class TrainWorker(QObject):
     def run(self) -> None:
         """Train; always ends by quitting its thread's event loop."""
         try:
-            from engine.backend import import_keras_quietly
-            from engine.runs import execute_run
+            from engine.build.backend import import_keras_quietly
+            from engine.model.project import ProjectSnapshot
+            from engine.runs.job import RunOptions, training_job
 
             import_keras_quietly()  # on this thread: the GUI never waits for TensorFlow
             if self.control.stopped:
                 self._fail("Stopped before training began.")
                 return
             job = self.job
-            outcome = execute_run(job.project_text, self.registry, job.project_path, job.run_id, job.folder,
-                                  job.record_folder, self._progress, self._should_stop, job.name)
+            outcome = training_job(ProjectSnapshot(job.project_text, job.project_path),
+                                   RunOptions(job.run_id, job.folder, job.record_folder, job.name, self.registry),
+                                   self._progress, self)
             self._flush(force=True)
             self.outcome = {"token": job.token, "record": outcome.record, "history": list(outcome.result.history),
                             "classes": outcome.classes, "stop_reason": outcome.result.stop_reason,
@@ -83,14 +85,16 @@ class TrainWorker(QObject):
 
     # -- called by the trainer -------------------------------------------------------
     def _progress(self, p) -> None:
-        if p.batch is not None:  # may run on a Keras helper thread: only buffer here
+        m = p.metrics
+        if not p.milestone:  # may run on a Keras helper thread: only buffer here
             with self._lock:
-                self._buffer.append((p.epoch, p.batch, p.batches, p.loss))
+                self._buffer.append((m["epoch"], m["batch"], m["batches"], m.get("loss")))
             return
         self._flush(force=True)
-        self.epoch_done.emit({"epoch": p.epoch, "epochs": p.epochs, "batches": p.batches, "row": dict(p.row)})
+        row = {k: v for k, v in m.items() if k != "batches"}
+        self.epoch_done.emit({"epoch": p.step - 1, "epochs": p.total, "batches": m["batches"], "row": row})
 
-    def _should_stop(self) -> bool:
+    def should_stop(self) -> bool:
         # The trainer polls this on the worker thread before every step: a cheap place to flush.
         self._flush(force=self.control.paused)
         return self.control.should_stop()

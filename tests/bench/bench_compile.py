@@ -10,7 +10,7 @@ CH = 8
 def resnet_document():
     """Input -> stem -> BLOCKS x (conv, conv, add skip, relu) -> pool -> dense -> output."""
     from blocks import default_registry
-    from engine.document import GraphDocument
+    from engine.model.document import GraphDocument
 
     doc = GraphDocument(default_registry())
     prev = doc.add_node("core.input", {"shape": [8, 8, 1]})
@@ -53,7 +53,7 @@ def keras_direct():
 def run() -> dict:
     import keras
 
-    from engine.compiler import compile_document
+    from engine.build.compiler import compile_document
 
     doc = resnet_document()
     nodes = len(doc.nodes)

@@ -21,9 +21,9 @@ def _run(doc, cfg, ds):
 
     import keras
 
-    from blocks.paper_free_adversarial import PGD_STEPS, pgd_attack
-    from engine.compiler import compile_document
-    from engine.trainer import effective_epochs, prepare_model
+    from blocks.paper.free_adversarial import PGD_STEPS, pgd_attack
+    from engine.build.compiler import compile_document
+    from engine.train.trainer import effective_epochs, prepare_model
 
     keras.utils.clear_session()
     keras.utils.set_random_seed(cfg.seed)
@@ -53,9 +53,9 @@ def _run(doc, cfg, ds):
 
 
 def run() -> dict:
-    from engine.data import DataConfig, load_dataset
-    from engine.trainer import TrainConfig
-    from engine.workflow import open_project
+    from engine.data.datasets import DataConfig, load_dataset
+    from engine.train.config import TrainConfig
+    from engine.train.workflow import open_project
     from tests.conftest import EXAMPLES
 
     natural_doc = open_project(EXAMPLES / "digits_cnn.sprout").document

@@ -39,7 +39,7 @@ def big_graph() -> dict:
 
     from PySide6.QtWidgets import QApplication
 
-    from engine.project import Project, save_project
+    from engine.model.project import Project, save_project
     from gui.commands import SetParamsCommand
     from gui.editor import Editor
     from gui.main_window import MainWindow
@@ -52,7 +52,7 @@ def big_graph() -> dict:
         doc = resnet_document()
     finally:
         bc.BLOCKS = saved_blocks
-    from engine.layout import layered_positions
+    from engine.model.layout import layered_positions
     for uid, pos in layered_positions(doc, max_columns=20).items():
         doc.move_node(uid, pos)
     path = os.path.join(tempfile.mkdtemp(), "big.sprout")

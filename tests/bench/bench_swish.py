@@ -18,8 +18,8 @@ def _epoch_seconds(doc, ds, cfg) -> list[float]:
     """Seconds per epoch of plain ``model.fit`` (the first, tracing epoch dropped)."""
     import keras
 
-    from engine.compiler import compile_document
-    from engine.trainer import prepare_model
+    from engine.build.compiler import compile_document
+    from engine.train.trainer import prepare_model
 
     keras.utils.clear_session()
     keras.utils.set_random_seed(cfg.seed)
@@ -34,9 +34,9 @@ def _epoch_seconds(doc, ds, cfg) -> list[float]:
 def run() -> dict:
     import math
 
-    from engine.data import DataConfig, load_dataset
-    from engine.trainer import TrainConfig
-    from engine.workflow import open_project
+    from engine.data.datasets import DataConfig, load_dataset
+    from engine.train.config import TrainConfig
+    from engine.train.workflow import open_project
     from tests.conftest import EXAMPLES
 
     relu_doc = open_project(EXAMPLES / "digits_cnn.sprout").document

@@ -11,10 +11,11 @@ BATCH = 32
 def run() -> dict:
     import keras
 
-    from engine.compiler import compile_document
-    from engine.data import DataConfig, load_dataset
-    from engine.trainer import TrainConfig, prepare_model, train
-    from engine.workflow import open_project
+    from engine.build.compiler import compile_document
+    from engine.data.datasets import DataConfig, load_dataset
+    from engine.train.config import TrainConfig
+    from engine.train.trainer import prepare_model, train
+    from engine.train.workflow import open_project
     from tests.conftest import EXAMPLES
 
     doc = open_project(EXAMPLES / "digits_cnn.sprout").document
@@ -26,7 +27,7 @@ def run() -> dict:
         keras.utils.clear_session()
         compiled = compile_document(doc)
         ticks = []
-        result = train(compiled, ds, cfg, on_progress=ticks.append, should_stop=lambda: False)
+        result = train(compiled, ds, cfg, on_progress=ticks.append)
         sprout_epochs.extend(row["seconds"] for row in result.history[1:])  # epoch 1 includes tracing
 
     def plain_run():

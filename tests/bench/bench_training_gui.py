@@ -53,8 +53,8 @@ def _studio_run(app, window, dock) -> tuple[list[float], list[float]]:
 def _plain_fit(doc, ds, cfg) -> list[float]:
     import keras
 
-    from engine.compiler import compile_document
-    from engine.trainer import prepare_model
+    from engine.build.compiler import compile_document
+    from engine.train.trainer import prepare_model
 
     keras.utils.set_random_seed(cfg.seed)
     compiled = compile_document(doc)
@@ -69,10 +69,10 @@ def run() -> list[dict]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from engine.backend import import_keras_quietly
-    from engine.data import DataConfig, load_dataset
-    from engine.trainer import TrainConfig
-    from engine.workflow import open_project
+    from engine.build.backend import import_keras_quietly
+    from engine.data.datasets import DataConfig, load_dataset
+    from engine.train.config import TrainConfig
+    from engine.train.workflow import open_project
     from gui.editor import Editor
     from gui.main_window import MainWindow
     from gui.training import install_training_dock

@@ -16,7 +16,7 @@ BENCHES = ("tests.bench.bench_train", "tests.bench.bench_compile", "tests.bench.
 
 def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from engine.backend import import_keras_quietly
+    from engine.build.backend import import_keras_quietly
 
     import_keras_quietly()
     results = []

@@ -7,13 +7,13 @@ import sys
 import numpy as np
 import pytest
 
-from blocks.paper_cyclic_lr import SPEC, _classes, cyclic_lr, half_cycle_steps
-from engine.analysis import analyze
-from engine.compiler import compile_document
-from engine.data import DataConfig, load_dataset
-from engine.project import load_project
-from engine.trainer import TrainConfig, train
-from tests.conftest import EXAMPLES, ROOT
+from blocks.paper.cyclic_lr import SPEC, _classes, cyclic_lr, half_cycle_steps
+from engine.analysis.graph import analyze
+from engine.build.compiler import compile_document
+from engine.data.datasets import DataConfig, load_dataset
+from engine.model.project import load_project
+from engine.train.config import TrainConfig
+from tests.conftest import EXAMPLES, ROOT, train_into
 
 PAPER = {"mode": "triangular", "base_lr": 0.001, "max_lr": 0.006, "step_size": 2000, "gamma": 1.0}
 
@@ -81,7 +81,7 @@ def test_trainer_lr_column_follows_the_schedule(registry, tmp_path):
     compiled = _tiny_with_clr(registry, **params)
     ds = load_dataset(DataConfig("digits"))
     steps = int(np.ceil(len(ds.x_train) / 128))
-    result = train(compiled, ds, TrainConfig(epochs=5, batch_size=128, learning_rate=0.5), tmp_path)
+    result = train_into(tmp_path, compiled, ds, TrainConfig(epochs=5, batch_size=128, learning_rate=0.5))
     assert steps == 10
     # The rate after each epoch's last step, at iterations 10..50 (half cycle 12): up, down, up, up, down.
     want = [0.0085, 0.004, 0.0055, 0.007, 0.0025]
@@ -93,7 +93,7 @@ def test_saved_model_reloads_with_safe_mode(registry, tmp_path):
     params = {"mode": "triangular2", "base_lr": 0.0005, "max_lr": 0.004, "step_size_epochs": 0.5}
     compiled = _tiny_with_clr(registry, **params)
     ds = load_dataset(DataConfig("digits"))
-    train(compiled, ds, TrainConfig(epochs=2, batch_size=128), tmp_path)
+    train_into(tmp_path, compiled, ds, TrainConfig(epochs=2, batch_size=128))
     steps = int(np.ceil(len(ds.x_train) / 128))
     expected = {**{k: params[k] for k in ("mode", "base_lr", "max_lr")}, "step_size": round(0.5 * steps)}
     code = ("import sys, keras, blocks; blocks.register_keras_objects(); "

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blocks.excitation_dropout_layer import make_train_step, retain_probability, saliency_function
-from blocks.paper_excitation_dropout import SPEC
+from blocks.layers.excitation_dropout import make_train_step, retain_probability, saliency_function
+from blocks.paper.excitation_dropout import SPEC
 from blocks.spec import ParamError, ShapeError
 
 
@@ -15,7 +15,7 @@ def _paper(s, P, N):
 
 
 def _layer(**kw):
-    from blocks.excitation_dropout_layer import classes
+    from blocks.layers.excitation_dropout import classes
     return classes()[0](**kw)
 
 
@@ -48,7 +48,7 @@ def _tiny_model(seed=0):
     """Input 4 -> Dense 6 relu -> ED -> Dense 5 relu -> Dense 3 softmax -> Output marker."""
     import keras
 
-    from blocks.excitation_dropout_layer import classes
+    from blocks.layers.excitation_dropout import classes
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input((4,))
@@ -147,7 +147,7 @@ def test_identity_at_inference_and_uniform_fallback_without_labels():
 
 
 def test_step_uses_the_true_labels_and_resets():
-    from blocks.excitation_dropout_layer import classes
+    from blocks.layers.excitation_dropout import classes
 
     model = _tiny_model(seed=4)
     layer = model.get_layer("ed")
@@ -218,17 +218,17 @@ def test_example_trains_through_the_trainer_with_the_hook(registry, tmp_path):
     import keras
 
     from blocks import register_keras_objects
-    from engine.compiler import compile_document
-    from engine.data import DataConfig, load_dataset
-    from engine.project import load_project
-    from engine.trainer import TrainConfig, train
-    from tests.conftest import EXAMPLES
+    from engine.build.compiler import compile_document
+    from engine.data.datasets import DataConfig, load_dataset
+    from engine.model.project import load_project
+    from engine.train.config import TrainConfig
+    from tests.conftest import EXAMPLES, train_into
 
     doc = load_project(EXAMPLES / "digits_excitation_dropout.sprout", registry).document
     compiled = compile_document(doc)
     assert [uid for uid, _ in compiled.hooks] == ["n3"]
-    result = train(compiled, load_dataset(DataConfig("digits")), TrainConfig(epochs=3, batch_size=64,
-                                                                              learning_rate=0.005), tmp_path)
+    result = train_into(tmp_path, compiled, load_dataset(DataConfig("digits")),
+                        TrainConfig(epochs=3, batch_size=64, learning_rate=0.005))
     assert compiled.model.train_step.__qualname__.startswith("make_train_step")
     assert result.stop_reason == "completed" and result.metrics["test"]["accuracy"] > 0.8
     register_keras_objects()

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from blocks import default_registry
-from blocks.paper_free_adversarial import make_train_step, pgd_attack
+from blocks.paper.free_adversarial import make_train_step, pgd_attack
 from blocks.spec import ParamError, ShapeError
-from engine.analysis import analyze
-from engine.compiler import compile_document
-from engine.data import DataConfig, load_dataset
-from engine.project import load_project
-from engine.trainer import TrainConfig, train
+from engine.analysis.graph import analyze
+from engine.build.compiler import compile_document
+from engine.data.datasets import DataConfig, load_dataset
+from engine.model.project import load_project
+from engine.train.config import TrainConfig
+from engine.train.trainer import train
 from tests.conftest import EXAMPLES
 
 REG = default_registry()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from blocks import default_registry
-from blocks.paper_jumpout import MAX_RATE, RESCALE_EXPONENT, SPEC, _classes
+from blocks.paper.jumpout import MAX_RATE, RESCALE_EXPONENT, SPEC, _classes
 from blocks.spec import ParamError
 
 

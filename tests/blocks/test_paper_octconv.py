@@ -8,9 +8,9 @@ import pytest
 
 from blocks import default_registry
 from blocks.spec import ParamError, ShapeError
-from engine.analysis import analyze, is_pair_shape
-from engine.document import GraphDocument, kinds_compatible
+from engine.analysis.graph import analyze, is_pair_shape
 from engine.errors import PortError
+from engine.model.document import GraphDocument, kinds_compatible
 from tests.conftest import EXAMPLES
 
 REG = default_registry()
@@ -203,8 +203,8 @@ def test_octave_ports_link_to_tensors_and_analysis_catches_a_pair_on_a_tensor_po
 
 
 def test_example_project_compiles_with_pairs_on_its_links(registry):
-    from engine.compiler import compile_document
-    from engine.project import load_project
+    from engine.build.compiler import compile_document
+    from engine.model.project import load_project
 
     doc = load_project(EXAMPLES / "digits_octconv.sprout", registry).document
     analysis = analyze(doc)

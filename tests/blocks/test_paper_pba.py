@@ -10,8 +10,8 @@ import pytest
 from PIL import Image, ImageOps
 
 from blocks import default_registry
-from blocks.paper_pba import SPEC, PbaAugmenter, Schedule, load_schedule, parse_schedule, validate_policy
-from blocks.pba_ops import (
+from blocks.paper.pba import SPEC, PbaAugmenter, Schedule, load_schedule, parse_schedule, validate_policy
+from blocks.rules.pba_ops import (
     OP_NAMES,
     OPS,
     POLICY_LENGTH,
@@ -358,10 +358,10 @@ def test_edited_schedule_file_is_read_again(tmp_path):
 
 
 def test_a_bad_schedule_shows_on_the_node_and_blocks_compiling(registry, tmp_path):
-    from engine.analysis import analyze
-    from engine.compiler import compile_document
+    from engine.analysis.graph import analyze
+    from engine.build.compiler import compile_document
     from engine.errors import CompileError
-    from engine.project import load_project
+    from engine.model.project import load_project
     from tests.conftest import EXAMPLES
 
     doc = load_project(EXAMPLES / "digits_pba.sprout", registry).document
@@ -375,10 +375,11 @@ def test_a_bad_schedule_shows_on_the_node_and_blocks_compiling(registry, tmp_pat
 # ---- training through the engine ---------------------------------------------------------------------
 
 def test_training_augments_training_batches_only(registry, tmp_path):
-    from engine.compiler import compile_document
-    from engine.data import DataConfig, load_dataset
-    from engine.project import load_project
-    from engine.trainer import TrainConfig, train
+    from engine.build.compiler import compile_document
+    from engine.data.datasets import DataConfig, load_dataset
+    from engine.model.project import load_project
+    from engine.train.config import TrainConfig
+    from engine.train.trainer import train
     from tests.conftest import EXAMPLES
 
     doc = load_project(EXAMPLES / "digits_pba.sprout", registry).document

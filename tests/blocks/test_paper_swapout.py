@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from blocks import default_registry
-from blocks.paper_swapout import SPEC, _classes, stochastic_average
+from blocks.paper.swapout import SPEC, _classes, stochastic_average
+from blocks.rules.swapout_schedule import apply_linear_schedule, linear_keep_schedule
 from blocks.spec import ShapeError
-from blocks.swapout_schedule import apply_linear_schedule, linear_keep_schedule
 
 
 def _layer(**kw):

@@ -16,7 +16,7 @@ BATCH, STEPS, FEATURES, UNITS = 3, 2, 4, 5
 
 
 def _layers():
-    from blocks.zoneout_cells import classes
+    from blocks.layers.zoneout import classes
     return classes()[:2]
 
 

@@ -6,14 +6,14 @@ import csv
 import numpy as np
 import pytest
 
-from engine.compiler import compile_document
-from engine.data import DataConfig, load_dataset
+from engine.build.compiler import compile_document
+from engine.data.datasets import DataConfig, load_dataset
 from engine.errors import TrainingError
-from engine.lr_range import RangePoint, RangeResult, _lag, check_arguments, lr_range_test, suggest
-from engine.project import load_project
-from engine.trainer import TrainConfig
+from engine.model.project import load_project
+from engine.train.config import TrainConfig
+from engine.train.lr_range import RangePoint, RangeResult, _lag, check_arguments, lr_range_test, suggest
 from main import main
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, Polled
 
 IRIS = str(EXAMPLES / "iris_mlp.sprout")
 
@@ -45,7 +45,7 @@ def test_range_test_restores_the_initial_weights(registry):
     seen = []
     result = lr_range_test(compiled, ds, TrainConfig(batch_size=16), 1e-4, 0.05, 12, on_progress=seen.append)
     assert result.stop_reason == "completed" and len(result.points) == 12
-    assert [p.batch for p in seen] == list(range(12)) and seen[0].batches == 12
+    assert [p.step for p in seen] == list(range(1, 13)) and seen[0].total == 12
     assert result.points[0].loss != result.points[-1].loss  # it did train
     for a, b in zip(before, compiled.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -65,7 +65,7 @@ def test_range_test_obeys_stop_requests(registry):
     compiled, ds = _iris(registry)
     calls = []
     result = lr_range_test(compiled, ds, TrainConfig(batch_size=16), 1e-4, 0.05, 50,
-                           should_stop=lambda: calls.append(1) or len(calls) > 7)
+                           control=Polled(lambda: calls.append(1) or len(calls) > 7))
     assert result.stop_reason == "stopped" and len(result.points) == 7
 
 

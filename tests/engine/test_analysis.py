@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.analysis import analyze
-from engine.document import GraphDocument
-from engine.project import load_project
+from engine.analysis.graph import analyze
+from engine.model.document import GraphDocument
+from engine.model.project import load_project
 from tests.conftest import example_names
 
 EXPECTED_OUT = {

@@ -9,14 +9,16 @@ import sys
 import numpy as np
 import pytest
 
-from engine.analysis import analyze
-from engine.compiler import compile_document
-from engine.data import DataConfig, load_dataset
-from engine.document import GraphDocument
+from engine.analysis.graph import analyze
+from engine.build.compiler import compile_document
+from engine.data.datasets import DataConfig, load_dataset
 from engine.errors import CompileError
-from engine.project import load_project
-from engine.trainer import RunMonitor, TrainConfig, train
-from tests.conftest import ROOT, example_names
+from engine.model.document import GraphDocument
+from engine.model.project import load_project
+from engine.train.config import TrainConfig
+from engine.train.monitor import RunMonitor
+from engine.train.trainer import train
+from tests.conftest import ROOT, Polled, example_names, train_into
 
 
 @pytest.mark.parametrize("name", example_names())
@@ -64,10 +66,10 @@ def test_tiny_training_learns_and_writes_files(registry, tmp_path):
     compiled, cfg = _tiny(registry)
     ds = load_dataset(DataConfig("digits"))
     seen = []
-    result = train(compiled, ds, cfg, tmp_path, on_progress=seen.append)
+    result = train_into(tmp_path, compiled, ds, cfg, on_progress=seen.append)
     assert result.stop_reason == "completed" and result.epochs_run == 2
     assert result.metrics["test"]["accuracy"] > 0.6  # 10 classes: chance is 0.1
-    assert sum(1 for p in seen if p.batch is not None) == 2 * int(np.ceil(len(ds.x_train) / 64))
+    assert sum(1 for p in seen if p.stage == "train") == 2 * int(np.ceil(len(ds.x_train) / 64))
     with open(tmp_path / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"]
@@ -87,7 +89,7 @@ def test_stop_request_ends_after_the_current_batch(registry):
         polls.append(int(compiled.model.optimizer.iterations.numpy()))
         return len(polls) > 3
 
-    result = train(compiled, ds, cfg, should_stop=should_stop)
+    result = train(compiled, ds, cfg, control=Polled(should_stop))
     assert result.stop_reason == "stopped"
     assert int(compiled.model.optimizer.iterations.numpy()) == 3  # step 3 finished, no step 4 started
     assert polls == [0, 1, 2, 3]
@@ -104,7 +106,7 @@ def test_nan_loss_stops_with_a_clear_message(registry, tmp_path):
     doc.add_link(d, "out", o, "in")
     ds = load_dataset(DataConfig("digits"))
     cfg = TrainConfig(epochs=3, batch_size=64, learning_rate=1e6, optimizer="sgd")  # diverges at once
-    result = train(compile_document(doc), ds, cfg, tmp_path)
+    result = train_into(tmp_path, compile_document(doc), ds, cfg)
     assert result.stop_reason == "nan_loss"
     assert "lower learning rate" in result.message and "epoch 1" in result.message
     assert not (tmp_path / "model.keras").exists()  # no NaN weights saved as a model
@@ -126,7 +128,7 @@ def test_nan_monitor_keeps_best_weights():
     model = FakeModel()
     monitor.epoch_begin(0)
     monitor.batch_end(model, {"loss": 1.0})
-    import engine.trainer as trainer_mod
+    import engine.train.monitor as trainer_mod
     original = trainer_mod._current_lr
     trainer_mod._current_lr = lambda m: 0.1
     try:
@@ -143,7 +145,7 @@ def test_nan_monitor_keeps_best_weights():
 def test_saved_model_reloads_in_a_fresh_python_with_safe_mode(registry, tmp_path):
     compiled, cfg = _tiny(registry)
     ds = load_dataset(DataConfig("digits"))
-    train(compiled, ds, cfg, tmp_path)
+    train_into(tmp_path, compiled, ds, cfg)
     x = ds.x_test[:5].reshape(5, 64)
     np.save(tmp_path / "x.npy", x)
     expected = compiled.model.predict(x, verbose=0)
@@ -157,9 +159,9 @@ def test_saved_model_reloads_in_a_fresh_python_with_safe_mode(registry, tmp_path
 
 @pytest.mark.slow
 def test_digits_cnn_reaches_95_percent_in_20_epochs(registry, example_path, tmp_path):
-    from engine.workflow import open_project, plan_run, run_training
+    from engine.train.workflow import open_project, plan_run, run_training
 
     plan = plan_run(open_project(example_path("digits_cnn")))
     assert plan.train_config.epochs <= 20
-    _, _, result = run_training(plan, tmp_path)
+    _, _, result = run_training(plan)
     assert result.metrics["test"]["accuracy"] >= 0.95

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.data import EMBEDDED, DataConfig, load_dataset
+from engine.data.datasets import EMBEDDED, DataConfig, load_dataset
 from engine.errors import DataError
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.document import GraphDocument, Link
 from engine.errors import CycleError, DuplicateLinkError, NodeError, OccupiedInputError, PortError
+from engine.model.document import GraphDocument, Link
 
 
 @pytest.fixture

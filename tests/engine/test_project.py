@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import project as project_mod
 from engine.errors import ProjectFileError
-from engine.project import dumps, load_project, parse_project, save_project
+from engine.model import project as project_mod
+from engine.model.project import dumps, load_project, parse_project, save_project
 from tests.conftest import example_names
 
 

@@ -8,9 +8,11 @@ import time
 import numpy as np
 import pytest
 
-from engine import runs
-from engine.project import dumps, load_project
-from engine.run_control import RunControl
+from engine.jobs import JobControl
+from engine.model.project import ProjectSnapshot, dumps, load_project
+from engine.runs import results as run_results
+from engine.runs import store as runs
+from engine.runs.job import RunOptions, training_job
 from tests.conftest import EXAMPLES
 
 
@@ -21,15 +23,15 @@ def _snapshot(registry, epochs=2, batch_size=64, **data):
     return dumps(project)
 
 
-def _run(registry, tmp_path, text, on_progress=None, should_stop=None):
+def _run(registry, tmp_path, text, on_progress=None, control=None):
     run_id, folder = runs.new_run_folder(tmp_path / "p.runs")
-    return runs.execute_run(text, registry, tmp_path / "p.sprout", run_id, folder, f"p.runs/{run_id}",
-                            on_progress, should_stop), folder
+    return training_job(ProjectSnapshot(text, tmp_path / "p.sprout"),
+                        RunOptions(run_id, folder, f"p.runs/{run_id}", registry=registry), on_progress, control), folder
 
 
-# -- RunControl ----------------------------------------------------------------------
+# -- JobControl ----------------------------------------------------------------------
 def test_run_control_blocks_while_paused_and_stop_releases():
-    control = RunControl(poll_s=0.01)
+    control = JobControl(poll_s=0.01)
     assert control.should_stop() is False and control.polls == 1
     control.pause()
     answers = []
@@ -61,17 +63,17 @@ def test_execute_run_writes_a_complete_run_folder(registry, tmp_path):
     assert rec["params"] == 64 * 64 + 64 + 64 * 10 + 10 and rec["macs"] > 0
     assert json.loads((folder / "run.json").read_text()) == rec
     assert json.loads((folder / "graph.sprout").read_text())["runs"] == []
-    history = runs.read_history(folder)
+    history = run_results.read_history(folder)
     assert [r["epoch"] for r in history] == [1, 2]
     assert history[1]["val_loss"] == pytest.approx(outcome.result.history[1]["val_loss"], rel=1e-6)
     # The confusion matrix is the test accuracy Keras measured, seen per class.
-    classes = runs.load_class_results(folder)
+    classes = run_results.load_class_results(folder)
     cm = classes.matrix
     assert cm.shape == (10, 10) and cm.sum() == len(classes.y_true)
     assert np.trace(cm) / cm.sum() == pytest.approx(rec["metrics"]["test"]["accuracy"], abs=1e-6)
     assert runs.score_of(rec) == rec["metrics"]["test"]["accuracy"]
     wrong = int((classes.y_true != classes.y_pred).sum())
-    assert len(classes.mis_index) == len(classes.mis_x) == min(wrong, runs.MAX_MISCLASSIFIED)
+    assert len(classes.mis_index) == len(classes.mis_x) == min(wrong, run_results.MAX_MISCLASSIFIED)
     # TensorBoard can read the run.
     import tensorflow as tf
 
@@ -85,17 +87,17 @@ def test_execute_run_writes_a_complete_run_folder(registry, tmp_path):
 
 
 def test_pause_and_resume_continue_from_the_same_step(registry, tmp_path):
-    control = RunControl(poll_s=0.01)
+    control = JobControl(poll_s=0.01)
     seen = []
 
     def progress(p):
-        if p.batch is not None:
-            seen.append((p.epoch, p.batch))
-            if (p.epoch, p.batch) == (0, 4):
+        if p.stage == "train":
+            seen.append((p.metrics["epoch"], p.metrics["batch"]))
+            if seen[-1] == (0, 4):
                 control.pause()
                 threading.Timer(0.4, control.resume).start()
 
-    outcome, _ = _run(registry, tmp_path, _snapshot(registry), progress, control.should_stop)
+    outcome, _ = _run(registry, tmp_path, _snapshot(registry), progress, control)
     batches = -(-int(len(_digits_train())) // 64)
     assert sorted(seen) == [(e, b) for e in range(2) for b in range(batches)]  # none skipped, none repeated
     assert control.polls == 2 * batches and control.paused_seconds() >= 0.3
@@ -103,7 +105,7 @@ def test_pause_and_resume_continue_from_the_same_step(registry, tmp_path):
 
 
 def _digits_train():
-    from engine.data import DataConfig, load_dataset
+    from engine.data.datasets import DataConfig, load_dataset
 
     return load_dataset(DataConfig("digits")).x_train
 
@@ -111,13 +113,13 @@ def _digits_train():
 def test_stop_keeps_usable_current_and_best_weights(registry, tmp_path):
     import keras
 
-    control = RunControl()
+    control = JobControl()
 
     def progress(p):
-        if p.batch == 3 and p.epoch == 1:
+        if p.stage == "train" and (p.metrics["epoch"], p.metrics["batch"]) == (1, 3):
             control.stop()
 
-    outcome, folder = _run(registry, tmp_path, _snapshot(registry, epochs=5), progress, control.should_stop)
+    outcome, folder = _run(registry, tmp_path, _snapshot(registry, epochs=5), progress, control)
     assert outcome.result.stop_reason == "stopped" and outcome.record["epochs_run"] <= 2
     x = _digits_train()[:8].reshape(8, 64)
     for name in ("last.keras", "best.keras"):
@@ -143,7 +145,7 @@ def test_diverging_run_ends_with_a_reason(registry, tmp_path):
     assert outcome.result.stop_reason == "nan_loss"
     assert "Loss became" in outcome.record["message"] and outcome.classes is None
     json.dumps(outcome.record, allow_nan=False)  # storable in the project file
-    assert (folder / "run.json").is_file() and runs.read_history(folder) == []
+    assert (folder / "run.json").is_file() and run_results.read_history(folder) == []
 
 
 # -- records and folders -------------------------------------------------------------
@@ -184,8 +186,8 @@ def test_rename_and_delete(tmp_path):
 
 def test_pareto_front_and_class_metrics():
     pts = [(100, 0.90), (50, 0.85), (200, 0.95), (150, 0.88), (50, 0.80), (300, 0.95)]
-    assert runs.pareto_front(pts) == [1, 0, 2]
-    cm = runs.confusion_matrix([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], 4)
+    assert run_results.pareto_front(pts) == [1, 0, 2]
+    cm = run_results.confusion_matrix([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], 4)
     assert cm.tolist() == [[1, 1, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]
-    acc = runs.per_class_accuracy(cm)
+    acc = run_results.per_class_accuracy(cm)
     assert acc[:3].tolist() == [0.5, 1.0, 0.0] and np.isnan(acc[3])

@@ -24,7 +24,7 @@ PAIRS = {
 
 @functools.cache
 def _test_accuracy(name: str) -> float:
-    from engine.workflow import open_project, plan_run, run_training
+    from engine.train.workflow import open_project, plan_run, run_training
 
     plan = plan_run(open_project(EXAMPLES / f"{name}.sprout"))
     _, _, result = run_training(plan)

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from blocks.spec import BlockSpec, TrainingHooks
-from engine.compiler import compile_document
-from engine.data import DataConfig, load_dataset
+from engine.build.compiler import compile_document
+from engine.data.datasets import DataConfig, load_dataset
 from engine.errors import TrainingError
-from engine.project import load_project
-from engine.trainer import TrainConfig, train
+from engine.model.project import load_project
+from engine.train.config import TrainConfig
+from engine.train.trainer import train
 from tests.conftest import EXAMPLES
 
 
@@ -77,7 +78,7 @@ def test_two_schedules_are_refused(registry):
 
 def test_standalone_technique_node_is_collected_not_built(registry):
     from blocks.registry import Registry
-    from engine.document import GraphDocument
+    from engine.model.document import GraphDocument
 
     spec = BlockSpec(id="test.technique", title="T", category="Paper techniques", doc="d", inputs=(), outputs=(),
                      params=(), infer_shape=lambda p, s: [], build=None,

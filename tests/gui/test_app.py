@@ -25,7 +25,7 @@ def test_no_display_falls_back_to_the_demo_message(monkeypatch, capsys):
         monkeypatch.delenv(var, raising=False)
     ran = []
     monkeypatch.setattr(commands, "cmd_demo", lambda args: ran.append(args) or 0)
-    monkeypatch.setattr("engine.backend.import_keras_quietly", lambda: None)
+    monkeypatch.setattr("engine.build.backend.import_keras_quietly", lambda: None)
     from main import main
     assert main([]) == 0
     err = capsys.readouterr().err.strip().splitlines()

@@ -5,7 +5,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
-from engine.document import Link
+from engine.model.document import Link
 from gui.canvas.view import BLOCK_MIME
 from gui.palette import BLOCK_ROLE
 

@@ -5,9 +5,9 @@ import json
 
 from PySide6.QtCore import QPointF
 
-from engine.compiler import compile_document
-from engine.groups import Group
-from engine.project import load_project
+from engine.build.compiler import compile_document
+from engine.model.groups import Group
+from engine.model.project import load_project
 from gui.canvas.group_items import GroupFrameItem, GroupItem
 from tests.conftest import EXAMPLES
 

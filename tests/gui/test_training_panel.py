@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QThread, QTimer
 
-from engine.trainer import write_history
+from engine.runs.results import write_history
 from gui.commands import SetProjectFieldCommand
 from gui.training import install_training_dock
 from tests.conftest import EXAMPLES, ROOT
@@ -34,7 +34,7 @@ def _example(window, epochs: int, batch: int = 64, name: str = "digits_mlp") -> 
 
 
 def _batches_per_epoch(batch: int = 64) -> int:
-    from engine.data import DataConfig, load_dataset
+    from engine.data.datasets import DataConfig, load_dataset
 
     return math.ceil(len(load_dataset(DataConfig("digits")).x_train) / batch)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import project as project_mod
-from engine.project import dumps, load_project
+from engine.model import project as project_mod
+from engine.model.project import dumps, load_project
 from gui.commands import AddLinkCommand, AddNodeCommand, SetParamsCommand
 from main import main
 from tests.conftest import EXAMPLES, ROOT

@@ -1,0 +1,22 @@
+"""Multiply: element-wise product of two to four tensors (gating)."""
+from __future__ import annotations
+
+from blocks.rules.params import MERGE_IN, OUT
+from blocks.rules.shapes import elements, same_shapes, simple_cost
+from blocks.spec import BlockSpec
+
+
+def _build(params, name):
+    import keras
+    return keras.layers.Multiply(name=name)
+
+
+SPEC = BlockSpec(
+    id="core.multiply", title="Multiply", category="Merge",
+    doc="Multiplies its inputs element by element; all must have the same shape. Used for "
+        "gates and attention masks.",
+    inputs=MERGE_IN, outputs=OUT, params=(),
+    infer_shape=lambda p, s: [same_shapes(s, "Multiply")],
+    cost=lambda p, i, o: simple_cost(0, elements(o[0]) * (len(i) - 1), o),
+    build=_build, example_inputs=((None, 6), (None, 6)),
+)

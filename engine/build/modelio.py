@@ -1,0 +1,68 @@
+"""Loading and saving Keras models safely: ``safe_mode`` always on, errors named."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from engine import atomic
+from engine.errors import SproutError
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+class ModelFileError(SproutError):
+    """A model file cannot be read or written."""
+
+
+def load_model(path: str | Path):
+    """Load a ``.keras`` or ``.h5`` model without running any code stored in it.
+
+    Raises:
+        ModelFileError: the file is missing, corrupt, or holds code (refused by safe mode).
+    """
+    import keras
+
+    from blocks import register_keras_objects
+
+    register_keras_objects()
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    if path.suffix not in MODEL_SUFFIXES:
+        raise ModelFileError(f"{path}: not a model file (expected {', '.join(MODEL_SUFFIXES)})")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path}: not a valid .keras archive (corrupt or truncated)")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except ValueError as exc:
+        text = str(exc)
+        if "safe_mode" in text or "lambda" in text.lower():
+            raise ModelFileError(f"{path}: refused: the model contains Python code (a Lambda layer); "
+                                 "Sprout never runs code from a file") from None
+        raise ModelFileError(f"{path}: cannot load the model: {text.splitlines()[0] if text else exc}") from None
+    except Exception as exc:  # h5py/zip/keras errors of many kinds for a corrupt file
+        raise ModelFileError(f"{path}: cannot load the model ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def save_model(model, path: str | Path) -> Path:
+    """Save ``model`` as ``.keras`` or ``.h5`` (by the suffix), atomically; ModelFileError on failure."""
+    path = Path(path)
+    if path.suffix not in MODEL_SUFFIXES:
+        raise ModelFileError(f"{path}: choose a .keras or .h5 file name")
+    import logging
+
+    absl = logging.getLogger("absl")
+    level = absl.level
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        absl.setLevel(logging.ERROR)  # .h5 is the user's explicit choice: skip Keras's "legacy" nag
+        with atomic.replacing(path) as tmp:
+            model.save(tmp)
+    except OSError as exc:
+        raise ModelFileError(f"{path}: could not save ({exc.strerror or exc}); "
+                             "the previous file is unchanged") from None
+    finally:
+        absl.setLevel(level)
+    return path

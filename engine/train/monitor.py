@@ -1,0 +1,178 @@
+"""The training monitor: history, best weights, NaN, stop and progress reports of one fit."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+
+from engine.jobs import JobControl, Progress
+from engine.train.config import TrainConfig
+
+
+def batch_progress(epoch: int, epochs: int, batch: int, batches: int, loss: float | None) -> Progress:
+    """The report after a training step: stage ``train``, steps counted over the whole run.
+
+    ``metrics`` holds ``epoch`` and ``batch`` (from 0), ``batches`` per epoch and, when it
+    was read at this step, ``loss``.
+    """
+    metrics = {"epoch": epoch, "batch": batch, "batches": batches}
+    if loss is not None:
+        metrics["loss"] = loss
+    return Progress("train", epoch * batches + batch + 1, epochs * batches, f"epoch {epoch + 1}/{epochs}", metrics)
+
+
+def epoch_progress(epoch: int, epochs: int, batches: int, row: dict) -> Progress:
+    """The milestone after an epoch: stage ``epoch``; ``metrics`` is the history row plus ``batches``."""
+    return Progress("epoch", epoch + 1, epochs, f"epoch {epoch + 1}/{epochs}", {**row, "batches": batches},
+                    milestone=True)
+
+
+class RunMonitor:
+    """Tracks history, best weights, NaN and stop requests; Keras-free apart from the adapter.
+
+    Speed matters here: a Keras callback that overrides ``on_train_batch_end`` forces a
+    host sync and a conversion of every log after every step (about 15% slower on small
+    CPU models), and an ``async_safe`` one spends helper threads on it that a 2-core
+    laptop does not have. So the adapter has no batch hooks: a guard around the train
+    step (on the training thread) polls stop requests before each step, so a stop takes
+    effect exactly after the batch that was running, and reports every batch, reading
+    the loss (a sync) only every ``LOSS_EVERY_S`` and at the end of each epoch. A NaN
+    loss is caught at those reads and at every epoch end.
+    """
+
+    LOSS_EVERY_S = 0.1
+
+    def __init__(self, config: TrainConfig, n_train: int, on_progress, control: JobControl | None):
+        self.config = config
+        self.batches = max(1, math.ceil(n_train / config.batch_size))
+        self.on_progress = on_progress
+        self.control = control
+        self.history: list[dict] = []
+        self.reason = "completed"
+        self.message = ""
+        self.best_weights = None
+        self.best_epoch = None
+        self.best_val = math.inf
+        self.epoch = 0
+        self.batch = -1
+        self.steps_run = 0
+        self._t0 = 0.0
+        self._last_read = 0.0
+        self._wait = 0
+        self._lock = threading.Lock()
+
+    @property
+    def ended(self) -> bool:
+        """True once a stop request or a NaN loss ended the run."""
+        return self.reason in ("stopped", "nan_loss")
+
+    def keras_callback(self):
+        """A Keras callback that forwards to this monitor."""
+        import keras
+
+        monitor = self
+
+        class _Forward(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self._step = self.model.train_function
+                step = self._step
+                last = {}
+
+                def guarded(iterator):
+                    nonlocal last
+                    if monitor.stop_requested(self.model):
+                        return last  # nothing runs; fit() breaks out right after this step
+                    last = step(iterator)
+                    monitor.steps_run += 1
+                    monitor.batch_end(self.model, last)
+                    return last
+
+                self.model.train_function = guarded
+
+            def on_train_end(self, logs=None):
+                self.model.train_function = self._step
+
+            def on_epoch_begin(self, epoch, logs=None):
+                monitor.epoch_begin(epoch)
+
+            def on_epoch_end(self, epoch, logs=None):
+                monitor.epoch_end(self.model, epoch, logs)
+
+        return _Forward()
+
+    def stop_requested(self, model) -> bool:
+        """Polled before every step on the training thread."""
+        if self.ended:
+            model.stop_training = True
+            return True
+        if self.control is not None and self.control.should_stop():
+            with self._lock:
+                self.reason = "stopped"
+                self.message = f"Stopped by request at epoch {self.epoch + 1} after {self.steps_run} steps."
+            model.stop_training = True
+            return True
+        return False
+
+    def epoch_begin(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.batch = -1
+        self._t0 = time.perf_counter()
+
+    def batch_end(self, model, logs) -> None:
+        """After each step, on the training thread; ``logs`` are the step's (unsynced) tensors."""
+        self.batch += 1
+        batch = self.batch
+        now = time.perf_counter()
+        read = batch + 1 >= self.batches or now - self._last_read >= self.LOSS_EVERY_S
+        with self._lock:
+            if self.ended:
+                return
+            loss = None
+            if read and logs and "loss" in logs:
+                self._last_read = now
+                loss = float(logs["loss"])
+            if loss is not None and not math.isfinite(loss):
+                self.reason = "nan_loss"
+                self.message = (f"Loss became {loss} at epoch {self.epoch + 1}, batch {batch + 1}: training "
+                                "stopped. Try a lower learning rate; the best weights so far are kept.")
+                model.stop_training = True
+                return
+            if self.on_progress:
+                self.on_progress(batch_progress(self.epoch, self.config.epochs, batch, self.batches, loss))
+
+    def epoch_end(self, model, epoch: int, logs) -> None:
+        if self.reason == "nan_loss":
+            return
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        if "loss" in logs and not math.isfinite(logs["loss"]):
+            self.reason = "nan_loss"
+            self.message = (f"Loss became {logs['loss']} in epoch {epoch + 1}: training stopped. "
+                            "Try a lower learning rate; the best weights so far are kept.")
+            model.stop_training = True
+            return
+        row = {"epoch": epoch + 1, **logs, "lr": _current_lr(model),
+               "seconds": round(time.perf_counter() - self._t0, 4)}
+        self.history.append(row)
+        watched = logs.get("val_loss", logs.get("loss", math.inf))
+        if math.isfinite(watched) and watched < self.best_val:
+            self.best_val, self.best_epoch, self._wait = watched, epoch + 1, 0
+            self.best_weights = model.get_weights()
+        else:
+            self._wait += 1
+            if self.config.early_stopping and self._wait >= self.config.early_stopping and self.reason == "completed":
+                self.reason = "early_stopping"
+                self.message = f"No improvement of val_loss for {self._wait} epochs."
+                model.stop_training = True
+        if self.on_progress:
+            self.on_progress(epoch_progress(epoch, self.config.epochs, self.batches, row))
+
+
+def _current_lr(model) -> float:
+    opt = model.optimizer
+    lr = opt.learning_rate
+    try:
+        return float(lr if not callable(lr) else lr(opt.iterations))
+    except TypeError:
+        return float(np.asarray(lr))

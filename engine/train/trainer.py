@@ -1,0 +1,168 @@
+"""Training: a plain engine function, ``train(compiled, dataset, config, on_progress, control)``.
+
+It knows nothing of Qt or files: the GUI runs it as a job on its worker, the CLI under a
+progress bar, and ``engine.runs`` writes what it returns into a run folder. Stopping
+ends after the current batch; a NaN loss stops the run and restores the best weights
+seen so far.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from blocks.spec import BlockError
+from engine.build.compiler import CompiledGraph
+from engine.data.datasets import Dataset
+from engine.errors import DataError, TrainingError
+from engine.jobs import JobControl, Progress
+from engine.train.config import TrainConfig, make_optimizer
+from engine.train.monitor import RunMonitor
+
+
+@dataclass
+class TrainResult:
+    """How a run ended and what it measured."""
+
+    history: list[dict]
+    stop_reason: str  # completed, stopped, nan_loss, early_stopping
+    epochs_run: int
+    best_epoch: int | None
+    metrics: dict = field(default_factory=dict)  # {"train": {...}, "val": {...}, "test": {...}}
+    message: str = ""
+    last_weights: list | None = field(default=None, repr=False)  # weights after the last step (None after NaN)
+
+
+def _single_hook(compiled: CompiledGraph, attr: str):
+    """The one technique node providing ``attr`` (two are ambiguous), or None."""
+    found = [(uid, getattr(h, attr)) for uid, h in compiled.hooks if getattr(h, attr, None) is not None]
+    if len(found) > 1:
+        raise TrainingError(f"nodes {', '.join(u for u, _ in found)} each set the {attr.replace('_', ' ')}; "
+                            "keep only one of them")
+    return found[0][1] if found else None
+
+
+def _named_augment(uid: str, fn):
+    """An augment whose failures become one-line TrainingErrors naming its node."""
+    def run(x, epoch, rng):
+        try:
+            return fn(x, epoch, rng)
+        except (ValueError, TypeError, BlockError) as exc:
+            raise TrainingError(f"node {uid}: {exc}") from None
+    return run
+
+
+def effective_epochs(compiled: CompiledGraph, config: TrainConfig) -> int:
+    """Epochs actually run: divided by a technique's ``epoch_divisor`` (free adversarial)."""
+    divisor = max([h.epoch_divisor for _, h in compiled.hooks] + [1])
+    return max(1, math.ceil(config.epochs / divisor))
+
+
+def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig) -> None:
+    """Check data against the model and compile it with loss, optimizer and metrics.
+
+    Technique blocks apply here: a learning-rate schedule replaces the constant rate and
+    a custom train step replaces Keras's.
+
+    Raises:
+        DataError: when the data does not fit the model's input or output.
+    """
+    import keras
+
+    model = compiled.model
+    if len(compiled.inputs) != 1 or len(compiled.outputs) != 1:
+        raise DataError(f"training on {dataset.name} needs a model with one Input and one Output; "
+                        f"this one has {len(compiled.inputs)} and {len(compiled.outputs)}")
+    want = tuple(model.inputs[0].shape[1:])
+    if tuple(dataset.input_shape) != want:
+        if int(np.prod(want)) == int(np.prod(dataset.input_shape)):
+            for attr in ("x_train", "x_val", "x_test"):
+                arr = getattr(dataset, attr)
+                setattr(dataset, attr, arr.reshape((len(arr), *want)))
+        else:
+            raise DataError(f"Input {compiled.inputs[0]} expects samples of shape {want}, but {dataset.name} "
+                            f"has {dataset.input_shape}; set the Input's shape to {dataset.input_shape}")
+    out = compiled.outputs[0]
+    loss = out.loss
+    if loss == "auto":
+        loss = "sparse_categorical_crossentropy" if dataset.task == "classification" else "mse"
+    if loss == "sparse_categorical_crossentropy" and out.shape[-1] != dataset.num_classes:
+        raise DataError(f"Output {out.uid} gives {out.shape[-1]} values per sample but {dataset.name} has "
+                        f"{dataset.num_classes} classes; set the last Dense to {dataset.num_classes} units")
+    losses = {
+        "sparse_categorical_crossentropy": lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=out.from_logits),
+        "categorical_crossentropy": lambda: keras.losses.CategoricalCrossentropy(from_logits=out.from_logits),
+        "binary_crossentropy": lambda: keras.losses.BinaryCrossentropy(from_logits=out.from_logits),
+        "mse": lambda: keras.losses.MeanSquaredError(),
+        "mae": lambda: keras.losses.MeanAbsoluteError(),
+    }
+    metrics = ["accuracy"] if dataset.task == "classification" else []
+    schedule = _single_hook(compiled, "lr_schedule")
+    steps = max(1, math.ceil(len(dataset.x_train) / config.batch_size))
+    lr = schedule(config.learning_rate, steps, effective_epochs(compiled, config)) if schedule else None
+    model.compile(optimizer=make_optimizer(config, lr), loss=losses[loss](), metrics=metrics)
+    step = _single_hook(compiled, "train_step")
+    default = model.__dict__.setdefault("_sprout_default_step", model.train_step)  # never wrap a wrapper
+    try:
+        model.train_step = step(model, default) if step is not None else default  # make_train_function() uses it
+    except BlockError as exc:
+        raise TrainingError(str(exc)) from None
+
+
+def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig,
+          on_progress: Callable[[Progress], None] | None = None,
+          control: JobControl | None = None) -> TrainResult:
+    """Train ``compiled.model`` on ``dataset``; the model ends with its best weights.
+
+    Args:
+        on_progress: receives a ``train`` report after every step and an ``epoch``
+            milestone after every epoch (on the training thread).
+        control: polled before every step; a stop ends training after the running step,
+            a pause holds it there.
+
+    Returns:
+        The result; ``last_weights`` holds the weights after the last step (for
+        ``last.keras``), None when the run diverged.
+    """
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    prepare_model(compiled, dataset, config)
+    model = compiled.model
+    epochs = effective_epochs(compiled, config)
+    monitor = RunMonitor(replace(config, epochs=epochs), len(dataset.x_train), on_progress, control)
+    has_val = len(dataset.x_val) > 0
+    augments = [_named_augment(uid, h.augment) for uid, h in compiled.hooks if h.augment is not None]
+    if augments:
+        from engine.train.augmented import augmented_batches
+
+        data = {"x": augmented_batches(dataset.x_train, dataset.y_train, config.batch_size, augments,
+                                       config.seed, lambda: monitor.epoch)}
+    else:
+        data = {"x": dataset.x_train, "y": dataset.y_train, "batch_size": config.batch_size, "shuffle": True}
+    model.fit(**data, epochs=epochs, validation_data=(dataset.x_val, dataset.y_val) if has_val else None,
+              verbose=0, callbacks=[monitor.keras_callback()])
+    last = model.get_weights() if monitor.reason != "nan_loss" else None
+    if monitor.best_weights is not None:
+        model.set_weights(monitor.best_weights)  # the model leaves training with its best weights
+    result = TrainResult(monitor.history, monitor.reason, len(monitor.history), monitor.best_epoch,
+                         message=monitor.message, last_weights=last)
+    if monitor.reason != "nan_loss" or monitor.best_weights is not None:
+        result.metrics = evaluate(model, dataset, config.batch_size)
+        for _, hooks in compiled.hooks:
+            if hooks.evaluate is not None and len(dataset.x_test):
+                result.metrics.setdefault("test", {}).update(hooks.evaluate(model, dataset.x_test, dataset.y_test))
+    return result
+
+
+def evaluate(model, dataset: Dataset, batch_size: int = 128) -> dict:
+    """Loss (and accuracy) on the train, val and test splits."""
+    out = {}
+    for split in ("train", "val", "test"):
+        x, y = getattr(dataset, f"x_{split}"), getattr(dataset, f"y_{split}")
+        if len(x):
+            out[split] = {k: float(v) for k, v in model.evaluate(x, y, batch_size=batch_size, verbose=0,
+                                                                  return_dict=True).items()}
+    return out
