@@ -1,0 +1,40 @@
+"""``train``: train a project's model and write its run files."""
+from __future__ import annotations
+
+import sys
+
+from cli.common import StopFlag, report_result
+from cli.progress import ProgressBar
+from engine.runs.writer import write_training_files
+from engine.train.workflow import open_project, plan_run, run_training
+
+NEEDS_KERAS = True
+
+
+def add_parser(subparsers):
+    """Register ``train PROJECT --out FOLDER`` and its overrides of the project's settings."""
+    p = subparsers.add_parser("train", help="train a project's model and save it")
+    p.add_argument("project")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--out", required=True, help="folder for model.keras, history.csv, summary.json")
+    p.add_argument("--data", help="embedded dataset name or a path (image folder, .csv, .npz)")
+    p.add_argument("--label", help="label column of a CSV (default: label)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--batch-size", type=int)
+    return p
+
+
+def run(args) -> int:
+    """Train, write model.keras, history.csv and summary.json; exit 1 when the run failed."""
+    project = open_project(args.project)
+    if args.label:
+        project.data["label"] = args.label
+    plan = plan_run(project, epochs=args.epochs, data=args.data, seed=args.seed, batch_size=args.batch_size)
+    stop = StopFlag()
+    print(f"training {args.project} for {plan.train_config.epochs} epochs on {plan.data_config.source} "
+          "(Ctrl+C stops after the current batch and keeps the weights)", file=sys.stderr)
+    with stop.installed():
+        compiled, dataset, result = run_training(plan, ProgressBar(), stop.control)
+    write_training_files(args.out, compiled.model, result, plan.train_config, dataset)
+    report_result(result, args.out)
+    return 0 if result.stop_reason in ("completed", "early_stopping", "stopped") else 1
