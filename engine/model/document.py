@@ -15,7 +15,15 @@ import networkx as nx
 
 from blocks.registry import Registry, UnknownBlockError
 from blocks.spec import ParamError
-from engine.errors import CycleError, DuplicateLinkError, NodeError, OccupiedInputError, PortError, SproutError
+from engine.errors import (
+    CycleError,
+    DuplicateLinkError,
+    LinkError,
+    NodeError,
+    OccupiedInputError,
+    PortError,
+    SproutError,
+)
 
 
 @dataclass
@@ -185,8 +193,13 @@ class GraphDocument:
             self._emit(Event("title_changed", uid))
 
     # -- link mutators ---------------------------------------------------------------
-    def check_link(self, source: str, source_port: str, target: str, target_port: str) -> Link:
-        """The link if it may be made; otherwise the typed LinkError saying why."""
+    def check_link(self, source: str, source_port: str, target: str, target_port: str,
+                   check_cycle: bool = True) -> Link:
+        """The link if it may be made; otherwise the typed LinkError saying why.
+
+        The cycle check walks the graph downstream of ``target`` (linear in its size);
+        :meth:`add_links` skips it per link and checks the whole graph once instead.
+        """
         link = Link(source, source_port, target, target_port)
         for uid in (source, target):
             if uid not in self._nodes:
@@ -202,7 +215,7 @@ class GraphDocument:
         if not kinds_compatible(out_ports[source_port].kind, in_ports[target_port].kind):
             raise PortError(f"Cannot link a {out_ports[source_port].kind} port to a "
                             f"{in_ports[target_port].kind} port ({source}.{source_port} -> {target}.{target_port})")
-        if source == target or nx.has_path(self.graph, target, source):
+        if check_cycle and (source == target or nx.has_path(self.graph, target, source)):
             raise CycleError(f"Linking {source} -> {target} would make a cycle")
         existing = self.inputs_of(target)
         if target_port in existing:
@@ -231,6 +244,46 @@ class GraphDocument:
                             order=next(self._counter))
         self._emit(Event("link_added", link=link))
         return link
+
+    def add_links(self, ends) -> list[Link]:
+        """Add many links at once: all of them, or none. Linear in the size of the graph.
+
+        ``ends`` is a sequence of ``(source, source_port, target, target_port)``. Each link
+        is checked as by :meth:`add_link`, except that cycles are looked for once, after all
+        are in (one check per link would walk the graph once per link: quadratic).
+
+        Raises:
+            LinkError: the first bad link's error, with ``index`` set to its position in
+                ``ends``; for a cycle, the position of the last-listed link on the cycle.
+        """
+        added: list[tuple[str, str, tuple]] = []
+        order: dict[tuple, int] = {}
+        try:
+            for i, (source, source_port, target, target_port) in enumerate(ends):
+                try:
+                    link = self.check_link(source, source_port, target, target_port, check_cycle=False)
+                except LinkError as exc:
+                    exc.index = i
+                    raise
+                key = (source_port, target_port)
+                self.graph.add_edge(source, target, key=key, link=link, order=next(self._counter))
+                added.append((source, target, key))
+                order[(source, target, key)] = i
+            if not nx.is_directed_acyclic_graph(self.graph):  # cheap; find_cycle only to name the culprit
+                cycle = nx.find_cycle(self.graph)
+                last = max(order.get(edge, -1) for edge in cycle)
+                source, target, _ = next(e for e in cycle if order.get(e, -1) == last)
+                exc = CycleError(f"Linking {source} -> {target} would make a cycle")
+                exc.index = last
+                raise exc
+        except LinkError:
+            for source, target, key in added:
+                self.graph.remove_edge(source, target, key)
+            raise
+        links = [self.graph.edges[e]["link"] for e in added]
+        for link in links:
+            self._emit(Event("link_added", link=link))
+        return links
 
     def remove_link(self, link: Link) -> None:
         """Delete a link."""

@@ -31,12 +31,23 @@ class TrainConfig:
         }
         for key, (typ, lo, hi) in checks.items():
             v = getattr(cfg, key)
-            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and (typ is float or float(v).is_integer())
+            # A huge int is compared as an int: float(v) would overflow before the range check.
+            whole = isinstance(v, int) or (isinstance(v, float) and v.is_integer())
+            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and (typ is float or whole)
             if not ok or not lo <= v <= hi:
-                raise TrainingError(f"Expected {lo} <= training.{key} <= {hi}. Received: {key}={v!r}")
+                raise TrainingError(f"Expected {lo} <= training.{key} <= {hi}. Received: {key}={short_repr(v)}")
         if cfg.optimizer not in OPTIMIZERS:
-            raise TrainingError(f"Expected training.optimizer in {list(OPTIMIZERS)}. Received: optimizer={cfg.optimizer!r}")
+            raise TrainingError(f"Expected training.optimizer in {list(OPTIMIZERS)}. Received: optimizer={short_repr(cfg.optimizer)}")
         return cfg
+
+
+def short_repr(value, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 400-digit number stays one readable line)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    digits = f", {len(text)} digits" if isinstance(value, int) else f", {len(text)} characters"
+    return f"{text[:limit - 10]}...({digits[2:]})"
 
 
 def make_optimizer(config: TrainConfig, learning_rate=None):

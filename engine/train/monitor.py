@@ -134,23 +134,26 @@ class RunMonitor:
                 self._last_read = now
                 loss = float(logs["loss"])
             if loss is not None and not math.isfinite(loss):
-                self.reason = "nan_loss"
-                self.message = (f"Loss became {loss} at epoch {self.epoch + 1}, batch {batch + 1}: training "
-                                "stopped. Try a lower learning rate; the best weights so far are kept.")
-                model.stop_training = True
+                self._diverged(model, f"Loss became {loss} at epoch {self.epoch + 1}, batch {batch + 1}")
                 return
             if self.on_progress:
                 self.on_progress(batch_progress(self.epoch, self.config.epochs, batch, self.batches, loss))
 
+    def _diverged(self, model, what: str) -> None:
+        self.reason = "nan_loss"
+        self.message = f"{what}: training stopped. Try a lower learning rate; {_kept(self.best_epoch)}."
+        model.stop_training = True
+
     def epoch_end(self, model, epoch: int, logs) -> None:
         if self.reason == "nan_loss":
             return
+        if self.batch < 0:
+            # No step ran in this epoch (a stop landed on the epoch boundary): Keras still
+            # ends the epoch, with its freshly reset metrics (loss 0, accuracy 0). Not an epoch.
+            return
         logs = {k: float(v) for k, v in (logs or {}).items()}
         if "loss" in logs and not math.isfinite(logs["loss"]):
-            self.reason = "nan_loss"
-            self.message = (f"Loss became {logs['loss']} in epoch {epoch + 1}: training stopped. "
-                            "Try a lower learning rate; the best weights so far are kept.")
-            model.stop_training = True
+            self._diverged(model, f"Loss became {logs['loss']} in epoch {epoch + 1}")
             return
         row = {"epoch": epoch + 1, **logs, "lr": _current_lr(model),
                "seconds": round(time.perf_counter() - self._t0, 4)}
@@ -167,6 +170,12 @@ class RunMonitor:
                 model.stop_training = True
         if self.on_progress:
             self.on_progress(epoch_progress(epoch, self.config.epochs, self.batches, row))
+
+
+def _kept(best_epoch: int | None) -> str:
+    if best_epoch is None:
+        return "no epoch finished with a finite loss, so no weights are kept"
+    return f"the best weights so far (epoch {best_epoch}) are kept"
 
 
 def _current_lr(model) -> float:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -29,31 +28,8 @@ def _run(registry, tmp_path, text, on_progress=None, control=None):
                         RunOptions(run_id, folder, f"p.runs/{run_id}", registry=registry), on_progress, control), folder
 
 
-# -- JobControl ----------------------------------------------------------------------
-def test_run_control_blocks_while_paused_and_stop_releases():
-    control = JobControl(poll_s=0.01)
-    assert control.should_stop() is False and control.polls == 1
-    control.pause()
-    answers = []
-    t = threading.Thread(target=lambda: answers.append(control.should_stop()))
-    t.start()
-    deadline = time.monotonic() + 5
-    while not control.waiting and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert control.waiting and answers == []  # parked between two steps
-    control.resume()
-    t.join(5)
-    assert answers == [False] and control.polls == 2 and control.paused_seconds() > 0
-    control.pause()
-    t = threading.Thread(target=lambda: answers.append(control.should_stop()))
-    t.start()
-    control.stop()  # a paused run must still be stoppable
-    t.join(5)
-    assert answers == [False, True] and not control.paused and control.polls == 2
-
-
 # -- a whole run ---------------------------------------------------------------------
-def test_execute_run_writes_a_complete_run_folder(registry, tmp_path):
+def test_training_job_writes_a_complete_run_folder(registry, tmp_path):
     outcome, folder = _run(registry, tmp_path, _snapshot(registry))
     for name in ("model.keras", "best.keras", "last.keras", "history.csv", "summary.json", "graph.sprout",
                  "run.json", "predictions.npz"):

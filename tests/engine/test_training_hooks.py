@@ -82,7 +82,7 @@ def test_standalone_technique_node_is_collected_not_built(registry):
 
     spec = BlockSpec(id="test.technique", title="T", category="Paper techniques", doc="d", inputs=(), outputs=(),
                      params=(), infer_shape=lambda p, s: [], build=None,
-                     training=lambda p: TrainingHooks(epoch_divisor=3))
+                     training=lambda p: TrainingHooks(epoch_divisor=3), role="technique")
     tiny = Registry([*registry, spec])
     doc = GraphDocument(tiny)
     a = doc.add_node("core.input", {"shape": [4]})
