@@ -7,8 +7,12 @@ from blocks.spec import BlockSpec, Cost, ParamError, ParamSpec, PortSpec, ShapeE
 
 
 def register_keras_objects() -> dict:
-    """Register Sprout's custom Keras layers (imports Keras); call before loading a model."""
-    from blocks.keras_objects import register
+    """Register Sprout's custom Keras layers (imports Keras); call before loading a model.
+
+    Returns:
+        ``{class name: class}`` of the registered classes (see ``blocks.layers``).
+    """
+    from blocks.layers import register_keras_objects as register
 
     return register()
 

@@ -8,6 +8,7 @@ import importlib
 import pkgutil
 from collections.abc import Iterable
 
+from blocks.categories import sort_key as category_order
 from blocks.spec import BlockSpec
 
 
@@ -61,11 +62,14 @@ class Registry:
         return len(self._specs)
 
     def categories(self) -> dict[str, list[BlockSpec]]:
-        """Specs grouped by category, for the palette."""
+        """Specs grouped by category, for the palette: categories in ``blocks.categories`` order.
+
+        Within a category the specs keep the registry's order (by title).
+        """
         out: dict[str, list[BlockSpec]] = {}
         for spec in self:
             out.setdefault(spec.category, []).append(spec)
-        return out
+        return {name: out[name] for name in sorted(out, key=category_order)}
 
 
 BLOCK_PACKAGES = ("blocks.core", "blocks.paper")  # the id namespace of a block is its folder

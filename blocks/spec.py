@@ -195,7 +195,8 @@ class BlockSpec:
     Attributes:
         infer_shape: ``(params, in_shapes) -> list of out shapes``; raises ShapeError.
         cost: ``(params, in_shapes, out_shapes) -> Cost``.
-        build: ``(params, name) -> keras layer or callable``; imports Keras inside.
+        build: ``(params, name) -> keras layer or callable``; imports Keras (and any
+            custom layer from ``blocks.layers``) inside, never at module level.
         example_inputs: input shapes for the contract test (batch axis None).
         example_dtype: dtype of the contract-test inputs.
         stochastic: True when training and inference outputs must differ.
@@ -206,11 +207,6 @@ class BlockSpec:
         training: ``(params) -> TrainingHooks`` for techniques that change training
             (schedules, data pipelines, train steps). A block with hooks and no ports is
             a standalone "training technique" node: saved in the project, not a layer.
-        keras_classes: for blocks with custom Keras layers, a cached function that
-            imports Keras, defines and registers the classes
-            (``keras.saving.register_keras_serializable(package="sprout")``) and returns
-            them. Keeps Keras out of module import time; ``blocks.keras_objects.register``
-            calls it before any model is loaded.
     """
 
     id: str
@@ -226,7 +222,6 @@ class BlockSpec:
     example_inputs: tuple = ()
     example_dtype: str = "float32"
     stochastic: bool = False
-    keras_classes: Callable[[], tuple] | None = None
     training: Callable[[Mapping], TrainingHooks] | None = None
     legacy_ids: tuple[str, ...] = ()
     pros: str = ""

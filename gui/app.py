@@ -49,11 +49,16 @@ def dispose(app, window) -> None:
     """Delete the window's C++ side while the QApplication still exists.
 
     Left to interpreter shutdown, Python may free the QApplication first, and Qt then
-    tears down the pyqtgraph widgets without it: a segfault after a clean close.
+    tears down the pyqtgraph widgets without it: a segfault after a clean close. Jobs
+    still running (a data preview, the TensorFlow warm-up) are stopped and joined first:
+    Qt aborts the process when a running QThread is destroyed.
     """
     from PySide6.QtCore import QCoreApplication, QEvent
 
+    from gui.jobs import wait_all
+
     window.close()
+    wait_all()
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     app.processEvents()

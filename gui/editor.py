@@ -28,6 +28,7 @@ class Editor(QObject):
     analysis_changed = Signal(object)     # Analysis after every edit
     modified_changed = Signal(bool)
     path_changed = Signal(object)         # Path or None
+    saved = Signal(object, object)        # (old path or None, new path) after a successful save
     project_changed = Signal()            # budget, data or training settings changed
 
     def __init__(self, registry: Registry | None = None, parent=None, autosave_folder: Path | None = None):
@@ -98,6 +99,7 @@ class Editor(QObject):
         autosave.discard(target, self.autosave_folder)
         self.stack.setClean()
         self.path_changed.emit(target)
+        self.saved.emit(old_path, target)
         return target
 
     @Slot()

@@ -1,10 +1,9 @@
 """The main window: palette, canvas, inspector and summary around one Editor."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
@@ -16,6 +15,7 @@ from gui.canvas.view import GraphView
 from gui.code_view import CodeDialog
 from gui.editor import Editor
 from gui.inspector import Inspector
+from gui.jobs import Job, describe_plainly
 from gui.palette import Palette
 from gui.summary import SummaryPanel
 from gui.training import install_training_dock
@@ -24,21 +24,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 MAX_RECENT = 8
 
 
-class _Warmup(QObject):
-    """Imports TensorFlow on a background thread after the window shows."""
+def warm_up_job(_snapshot=None, _options=None, _on_progress=None, _control=None) -> None:
+    """A job (``engine.jobs``): import TensorFlow and Keras, so the first run starts sooner."""
+    from engine.build.backend import import_keras_quietly
 
-    done = Signal(str)
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="tf-warmup", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            from engine.build.backend import import_keras_quietly
-            import_keras_quietly()
-            self.done.emit("")
-        except Exception as exc:  # noqa: BLE001 - reported in the status bar, editor keeps working
-            self.done.emit(f"{type(exc).__name__}: {exc}")
+    import_keras_quietly()
 
 
 class MainWindow(QMainWindow):
@@ -77,9 +67,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 330], Qt.Horizontal)
         self.resizeDocks([self.summary_dock], [190], Qt.Vertical)
         self._restore_settings()
-        self._warmup = _Warmup(self)
-        self._warmup.done.connect(self._tf_loaded)
+        self._warmup: Job | None = None
         if warm_up:
+            self._warmup = Job(warm_up_job, name="tf-warmup", describe=describe_plainly, owner=self)
+            self._warmup.finished.connect(self._tf_imported)
+            self._warmup.failed.connect(self._tf_loaded)
             self._warmup.start()
             self.statusBar().showMessage("Loading TensorFlow in the background… (editing works meanwhile)")
 
@@ -330,6 +322,10 @@ class MainWindow(QMainWindow):
         t = analysis.totals()
         self._status(f"{len(self.editor.doc.nodes)} blocks · {t['params']:,} parameters · "
                      + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors"))
+
+    @Slot(object)
+    def _tf_imported(self, _result) -> None:
+        self._tf_loaded("")
 
     @Slot(str)
     def _tf_loaded(self, error: str) -> None:

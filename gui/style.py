@@ -3,19 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-CATEGORY_COLORS = {
-    "Input / Output": "#5b8def",
-    "Core": "#3aa676",
-    "Convolution": "#e0913a",
-    "Pooling": "#c7a43a",
-    "Reshape": "#8a8f98",
-    "Regularization": "#b35fbf",
-    "Normalization": "#4aa3b8",
-    "Activation": "#d9534f",
-    "Merge": "#7a6ee0",
-    "Recurrent": "#2f8f9d",
-    "Paper techniques": "#2e7d32",
-}
+from blocks import categories
+
 ERROR = QColor("#d32f2f")
 OK_PORT = QColor("#2e7d32")
 BAD_PORT = QColor("#d32f2f")
@@ -26,8 +15,8 @@ SELECTED = QColor("#1e88e5")
 
 
 def category_color(category: str) -> QColor:
-    """The header colour of a block category (grey for unknown ones)."""
-    return QColor(CATEGORY_COLORS.get(category, "#8a8f98"))
+    """The header colour of a block category (grey for unknown ones); the table is ``blocks.categories``."""
+    return QColor(categories.color(category))
 
 
 def human(n: float) -> str:

@@ -1,4 +1,7 @@
-"""Bottom panel: model totals, the resource budget as gauges, and diagnostics."""
+"""Bottom panel: model totals, the resource budget as gauges, and diagnostics.
+
+The budget check itself is ``engine.analysis.budget``; this panel only draws its lines.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -16,11 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.analysis.budget import BUDGET_FIELDS, BudgetLine, check_budget
+from engine.analysis.budget import over_budget as names_over
 from gui import style
 from gui.commands import SetProjectFieldCommand
 
-BUDGET_FIELDS = (("max_params", "Parameters", "params"), ("max_macs", "MACs", "macs"),
-                 ("max_kb", "Size (KB, float32)", "size_float32_kb"))
+GAUGE_COLORS = {"over": "#d32f2f", "near": "#f9a825", "ok": "#43a047"}
 
 
 class SummaryPanel(QWidget):
@@ -48,7 +52,7 @@ class SummaryPanel(QWidget):
         budget_box = QGroupBox("Budget (0 = no limit)")
         grid = QGridLayout(budget_box)
         self.budget_edits, self.gauges = {}, {}
-        for row, (key, title, _) in enumerate(BUDGET_FIELDS):
+        for row, (key, title) in enumerate(BUDGET_FIELDS):
             edit = QDoubleSpinBox() if key == "max_kb" else QSpinBox()
             edit.setRange(0, 2_000_000_000)
             edit.setKeyboardTracking(False)
@@ -100,32 +104,27 @@ class SummaryPanel(QWidget):
         if not analysis.diagnostics:
             self.diagnostics.addItem(QListWidgetItem("✔ No problems: the graph compiles."))
 
+    def budget_lines(self) -> list[BudgetLine]:
+        """The budget check of the latest analysis against the project's budget."""
+        return check_budget(self.totals, self.editor.project.budget)
+
     def over_budget(self) -> list[str]:
         """Names of budget limits the graph exceeds."""
-        return [title for key, title, _ in BUDGET_FIELDS if self._ratio(key) is not None and self._ratio(key) > 1]
-
-    def _ratio(self, key):
-        limit = self.editor.project.budget.get(key) or 0
-        if not limit:
-            return None
-        value = {"max_params": self.totals["params"], "max_macs": self.totals["macs"],
-                 "max_kb": self.totals["size_float32_bytes"] / 1024}[key]
-        return value / limit
+        return names_over(self.budget_lines())
 
     def _update_gauges(self):
-        for key, _, _ in BUDGET_FIELDS:
-            ratio = self._ratio(key)
-            gauge = self.gauges[key]
-            if ratio is None:
+        lines = self.budget_lines()
+        for line in lines:
+            gauge = self.gauges[line.key]
+            if line.ratio is None:
                 gauge.setValue(0)
                 gauge.setFormat("no limit")
                 gauge.setStyleSheet("")
                 continue
-            gauge.setValue(min(100, int(round(ratio * 100))))
-            gauge.setFormat(f"{ratio * 100:.0f}%")
-            color = "#d32f2f" if ratio > 1 else ("#f9a825" if ratio > 0.9 else "#43a047")
-            gauge.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; }}")
-        over = self.over_budget()
+            gauge.setValue(min(100, int(round(line.ratio * 100))))
+            gauge.setFormat(f"{line.ratio * 100:.0f}%")
+            gauge.setStyleSheet(f"QProgressBar::chunk {{ background: {GAUGE_COLORS[line.level]}; }}")
+        over = names_over(lines)
         self.budget_warning.setText(("Over budget: " + ", ".join(over)) if over else "")
 
     def _load_budget(self):

@@ -1,1 +1,1 @@
-"""blocks/core."""
+"""Standard blocks (ids ``core.*``): one module per block, each exposing ``SPEC``."""

@@ -4,7 +4,7 @@ Zunino et al. (IJCV 2021) drop each unit with a probability that grows with its
 Excitation Backprop saliency for the true class. Three pieces live here:
 
 * :func:`retain_probability`: the paper's retain probability p(s) for saliency s.
-* ``ExcitationDropout`` (from :func:`classes`): a layer on a (batch, N) vector. While
+* ``ExcitationDropout``: a layer on a (batch, N) vector. While
   training it keeps unit j of sample b with probability p[b, j] and scales kept units by
   1/p[b, j] (inverted dropout, so inference is the identity). The saliency comes from the
   train step; without it (plain ``fit``, no labels) the layer uses the uniform saliency
@@ -23,7 +23,8 @@ other layer between the block and the model output is refused when training star
 """
 from __future__ import annotations
 
-import functools
+import keras
+from keras import ops
 
 from blocks.spec import ShapeError
 
@@ -47,47 +48,44 @@ def retain_probability(s, base_retain: float, n: int):
     return kept / (kept + (1.0 - base_retain) * (n - 1) * s)
 
 
-@functools.cache
-def classes():
-    """Define and register the Keras layer (Keras is imported here, not at module import)."""
-    import keras
-    from keras import ops
+@keras.saving.register_keras_serializable(package="sprout")
+class ExcitationDropout(keras.layers.Layer):
+    """Drops units of a (batch, N) vector more often the more salient they are.
 
-    @keras.saving.register_keras_serializable(package="sprout")
-    class ExcitationDropout(keras.layers.Layer):
-        """Drops units of a (batch, N) vector more often the more salient they are."""
+    Args:
+        base_retain: P, the retain probability of a unit of average saliency, 0 < P < 1.
+        seed: seed of the keep draws.
+    """
 
-        def __init__(self, base_retain=0.5, seed=None, **kwargs):
-            super().__init__(**kwargs)
-            if not 0.0 < float(base_retain) < 1.0:
-                raise ValueError(f"Expected 0 < base_retain < 1. Received: base_retain={base_retain!r}")
-            self.base_retain = float(base_retain)
-            self.seed = seed
-            self.seed_generator = keras.random.SeedGenerator(seed)
-            object.__setattr__(self, "saliency", None)  # set by the train step for one call only
+    def __init__(self, base_retain=0.5, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 < float(base_retain) < 1.0:
+            raise ValueError(f"Expected 0 < base_retain < 1. Received: base_retain={base_retain!r}")
+        self.base_retain = float(base_retain)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        object.__setattr__(self, "saliency", None)  # set by the train step for one call only
 
-        def retain(self, n, saliency=None):
-            """Per-unit retain probabilities; the uniform saliency 1/N when none is given."""
-            if saliency is None:
-                return ops.convert_to_tensor(self.base_retain, self.compute_dtype)
-            s = ops.cast(saliency, self.compute_dtype)
-            return ops.clip(retain_probability(s, self.base_retain, n), 0.0, 1.0)
+    def retain(self, n, saliency=None):
+        """Per-unit retain probabilities; the uniform saliency 1/N when none is given."""
+        if saliency is None:
+            return ops.convert_to_tensor(self.base_retain, self.compute_dtype)
+        s = ops.cast(saliency, self.compute_dtype)
+        return ops.clip(retain_probability(s, self.base_retain, n), 0.0, 1.0)
 
-        def call(self, inputs, training=None):
-            if not training:
-                return inputs
-            p = self.retain(inputs.shape[-1], self.saliency)
-            draw = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator, dtype=inputs.dtype)
-            keep = ops.less(draw, p)  # Bernoulli(p): p = 0 never keeps, p = 1 always keeps
-            return ops.where(keep, inputs / ops.maximum(p, EPS), ops.zeros_like(inputs))
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        p = self.retain(inputs.shape[-1], self.saliency)
+        draw = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator, dtype=inputs.dtype)
+        keep = ops.less(draw, p)  # Bernoulli(p): p = 0 never keeps, p = 1 always keeps
+        return ops.where(keep, inputs / ops.maximum(p, EPS), ops.zeros_like(inputs))
 
-        def compute_output_shape(self, input_shape):
-            return input_shape
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
-        def get_config(self):
-            return {**super().get_config(), "base_retain": self.base_retain, "seed": self.seed}
-
-    return (ExcitationDropout,)
+    def get_config(self):
+        return {**super().get_config(), "base_retain": self.base_retain, "seed": self.seed}
 
 
 def _chain(model, layer):
@@ -126,10 +124,7 @@ def saliency_function(model):
     Raises:
         ShapeError: for a layer Excitation Backprop cannot follow (checked here, at training start).
     """
-    import keras
-    from keras import ops
-
-    layers = [lay for lay in model.layers if isinstance(lay, classes()[0])]
+    layers = [lay for lay in model.layers if isinstance(lay, ExcitationDropout)]
     chains = [[(op, t) for op, t in _chain(model, lay) if type(op).__name__ == "Dense"] for lay in layers]
     wanted = [lay.input for lay in layers] + [t for chain in chains for _, t in chain]
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
@@ -168,9 +163,7 @@ def saliency_function(model):
 
 def make_train_step(model, default_step):
     """The two-pass train step: saliency for the true labels, then Keras's own step."""
-    import keras
-
-    if not any(isinstance(lay, classes()[0]) for lay in model.layers):
+    if not any(isinstance(lay, ExcitationDropout) for lay in model.layers):
         return default_step  # nothing to guide
     layers, saliency = saliency_function(model)
 

@@ -1,1 +1,1 @@
-"""blocks/paper."""
+"""Techniques from papers (ids ``paper.*``): one module per block, each exposing ``SPEC``."""

@@ -13,53 +13,10 @@ halves every cycle) or gamma^it ("exp_range": the amplitude decays every iterati
 """
 from __future__ import annotations
 
-import functools
 import math
 
+from blocks.rules.techniques import CLR_MODES as MODES
 from blocks.spec import BlockSpec, ParamError, ParamSpec, TrainingHooks
-
-MODES = ("triangular", "triangular2", "exp_range")
-
-
-@functools.cache
-def _classes():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="sprout")
-    class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
-        """A triangular learning-rate cycle between ``base_lr`` and ``max_lr``."""
-
-        def __init__(self, base_lr=0.001, max_lr=0.006, step_size=2000, mode="triangular", gamma=1.0,
-                     name="CyclicLR"):
-            if mode not in MODES:
-                raise ValueError(f"Expected mode in {list(MODES)}. Received: mode={mode!r}")
-            if not 0 <= base_lr <= max_lr:
-                raise ValueError(f"Expected 0 <= base_lr <= max_lr. Received: base_lr={base_lr}, max_lr={max_lr}")
-            if step_size < 1:
-                raise ValueError(f"Expected step_size >= 1. Received: step_size={step_size}")
-            self.base_lr, self.max_lr = float(base_lr), float(max_lr)
-            self.step_size, self.mode, self.gamma, self.name = int(step_size), mode, float(gamma), name
-
-        def __call__(self, step):
-            ops = keras.ops
-            it = ops.cast(step, "float32")
-            half = float(self.step_size)
-            cycle = ops.floor(1.0 + it / (2.0 * half))
-            x = ops.abs(it / half - 2.0 * cycle + 1.0)
-            if self.mode == "triangular":
-                scale = 1.0
-            elif self.mode == "triangular2":
-                scale = ops.power(2.0, 1.0 - cycle)
-            else:
-                # gamma^it as exp(it * log(gamma)): a float32 gamma raised to thousands drifts.
-                scale = ops.exp(it * math.log(self.gamma)) if self.gamma > 0 else ops.zeros_like(it)
-            return self.base_lr + (self.max_lr - self.base_lr) * ops.maximum(0.0, 1.0 - x) * scale
-
-        def get_config(self):
-            return {"base_lr": self.base_lr, "max_lr": self.max_lr, "step_size": self.step_size,
-                    "mode": self.mode, "gamma": self.gamma, "name": self.name}
-
-    return (CyclicLR,)
 
 
 def half_cycle_steps(params, steps_per_epoch: int) -> int:
@@ -89,9 +46,11 @@ def _check(params, in_shapes):
 
 def _training(params):
     def schedule(base_lr, steps_per_epoch, epochs):
+        from blocks.layers.cyclic_lr import CyclicLR
+
         # The project's constant learning_rate is replaced: this node's bounds rule.
-        return _classes()[0](params["base_lr"], params["max_lr"], half_cycle_steps(params, steps_per_epoch),
-                             params["mode"], params["gamma"])
+        return CyclicLR(params["base_lr"], params["max_lr"], half_cycle_steps(params, steps_per_epoch),
+                        params["mode"], params["gamma"])
     return TrainingHooks(lr_schedule=schedule)
 
 
@@ -119,7 +78,7 @@ SPEC = BlockSpec(
                       "Half cycle in epochs (2-10 in the paper); 0 uses step_size instead.", low=0.0, high=10_000.0),
             ParamSpec("gamma", "float", 0.99994, "Per-iteration decay of the amplitude in 'exp_range'.",
                       low=0.0, high=1.0, low_open=True)),
-    infer_shape=_check, build=None, keras_classes=_classes, training=_training,
+    infer_shape=_check, build=None, training=_training,
     pros="Reaches a given accuracy in fewer iterations (often far fewer) without tuning a decay "
          "schedule; no extra computation; the short range test replaces a learning-rate search. "
          "(The survey credits it with faster convergence; it is not in its Table 1.)",

@@ -34,7 +34,6 @@ before the classifier; so is this block):
 """
 from __future__ import annotations
 
-from blocks.layers.excitation_dropout import classes, make_train_step
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import one_input, simple_cost
 from blocks.spec import BlockSpec, ParamSpec, ShapeError, TrainingHooks
@@ -48,11 +47,19 @@ def _shape(params, in_shapes):
 
 
 def _build(params, name):
-    return classes()[0](base_retain=params["base_retain"], name=name)
+    from blocks.layers.excitation_dropout import ExcitationDropout
+
+    return ExcitationDropout(base_retain=params["base_retain"], name=name)
+
+
+def _train_step(model, default_step):
+    from blocks.layers.excitation_dropout import make_train_step
+
+    return make_train_step(model, default_step)
 
 
 def _hooks(params):
-    return TrainingHooks(train_step=make_train_step)
+    return TrainingHooks(train_step=_train_step)
 
 
 SPEC = BlockSpec(
@@ -71,7 +78,7 @@ SPEC = BlockSpec(
                       "Base retain probability P: the chance of keeping a unit of average saliency "
                       "(the paper uses 0.5).", low=0.0, high=1.0, low_open=True, high_open=True),),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, 0, o), build=_build,
-    example_inputs=((None, 32),), stochastic=True, keras_classes=classes, training=_hooks,
+    example_inputs=((None, 32),), stochastic=True, training=_hooks,
     pros="Better generalization than standard dropout on image and video recognition; the network "
          "uses more of its units and relies on more evidence paths, so it degrades more gracefully "
          "when units are pruned or compressed.",

@@ -1,57 +1,22 @@
 """Gaussian noise: adds N(0, sigma^2) noise to every value while training; identity at inference.
 
 Keras's own ``GaussianNoise`` refuses a standard deviation above 1, but inputs are not
-always standardised, so this block has its own layer that takes any sigma >= 0.
+always standardised, so this block has its own layer that takes any sigma >= 0
+(``blocks/layers/gaussian_noise.py``).
 Cost: no weights and no multiply-accumulates at inference (the add happens only while
 training).
 """
 from __future__ import annotations
-
-import functools
 
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import one_input, simple_cost
 from blocks.spec import BlockSpec, ParamSpec
 
 
-@functools.cache
-def _classes():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="sprout")
-    class AdditiveGaussianNoise(keras.layers.Layer):
-        """x + N(0, sigma^2) when ``training`` is true, x otherwise."""
-
-        def __init__(self, sigma=0.1, seed=None, **kwargs):
-            super().__init__(**kwargs)
-            sigma = float(sigma)
-            if not sigma >= 0.0:  # also rejects NaN
-                raise ValueError(f"Expected sigma >= 0. Received: sigma={sigma!r}")
-            self.sigma = sigma
-            self.seed = seed
-            # Created here, not in call(), so every training step draws fresh noise.
-            self.seed_generator = keras.random.SeedGenerator(seed)
-            self.supports_masking = True
-            self.built = True
-
-        def call(self, inputs, training=None):
-            if not training or self.sigma == 0.0:
-                return inputs
-            noise = keras.random.normal(keras.ops.shape(inputs), mean=0.0, stddev=self.sigma,
-                                        dtype=inputs.dtype, seed=self.seed_generator)
-            return inputs + noise
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
-        def get_config(self):
-            return {**super().get_config(), "sigma": self.sigma, "seed": self.seed}
-
-    return (AdditiveGaussianNoise,)
-
-
 def _build(params, name):
-    return _classes()[0](sigma=params["sigma"], name=name)
+    from blocks.layers.gaussian_noise import AdditiveGaussianNoise
+
+    return AdditiveGaussianNoise(sigma=params["sigma"], name=name)
 
 
 SPEC = BlockSpec(
@@ -66,7 +31,7 @@ SPEC = BlockSpec(
     params=(ParamSpec("sigma", "float", 0.1, "Standard deviation of the noise added while training "
                       "(any value >= 0; 0 turns the block off).", low=0.0),),
     infer_shape=lambda p, s: [one_input(s)], cost=lambda p, i, o: simple_cost(0, 0, o),
-    build=_build, example_inputs=((None, 32),), stochastic=True, keras_classes=_classes,
+    build=_build, example_inputs=((None, 32),), stochastic=True,
     pros="Cheap regularizer with no weights: improves generalization and reduces over-fitting, "
          "like training on many jittered copies of the data; nothing changes at inference.",
     cons="sigma must be tuned to the scale of the data (too large drowns the signal); the "

@@ -24,63 +24,10 @@ sample) with no active unit uses p unnormalized.
 """
 from __future__ import annotations
 
-import functools
-
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import min_rank, one_input, simple_cost
+from blocks.rules.techniques import JUMPOUT_NORMALIZE as NORMALIZE
 from blocks.spec import BlockSpec, ParamError, ParamSpec
-
-NORMALIZE = ("batch", "sample")
-RESCALE_EXPONENT = -0.75  # Sec. 3.3 / Algorithm 1: kept units scale by (1 - p')^-0.75
-MAX_RATE = 0.9
-
-
-@functools.cache
-def _classes():
-    import keras
-    from keras import ops
-
-    @keras.saving.register_keras_serializable(package="sprout")
-    class JumpOut(keras.layers.Layer):
-        """Drops ReLU units at a half-Gaussian rate normalized by the active fraction."""
-
-        def __init__(self, sigma=0.1, p_min=0.0, p_max=0.6, normalize="batch", seed=None, **kwargs):
-            super().__init__(**kwargs)
-            if not 0.0 <= float(p_min) <= float(p_max) < 1.0:
-                raise ValueError(f"Expected 0 <= p_min <= p_max < 1. Received: p_min={p_min!r}, p_max={p_max!r}")
-            if normalize not in NORMALIZE:
-                raise ValueError(f"Expected normalize in {list(NORMALIZE)}. Received: normalize={normalize!r}")
-            self.sigma, self.p_min, self.p_max = float(sigma), float(p_min), float(p_max)
-            self.normalize = normalize
-            self.seed = seed
-            self.seed_generator = keras.random.SeedGenerator(seed)
-
-        def call(self, inputs, training=None):
-            if not training:
-                return inputs
-            dtype = inputs.dtype
-            active = ops.cast(ops.greater(inputs, 0), dtype)
-            if self.normalize == "batch":
-                rate_shape, q = (), ops.mean(active)
-            else:  # one rate and one active fraction per sample
-                rate_shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
-                q = ops.mean(active, axis=tuple(range(1, len(inputs.shape))), keepdims=True)
-            noise = keras.random.normal(rate_shape, stddev=self.sigma, seed=self.seed_generator, dtype=dtype)
-            p = ops.minimum(self.p_min + ops.abs(noise), self.p_max)
-            rate = ops.where(q > 0, p / ops.where(q > 0, q, ops.ones_like(q)), p)
-            rate = ops.minimum(rate, MAX_RATE)
-            draw = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator, dtype=dtype)
-            keep = ops.cast(ops.greater_equal(draw, rate), dtype)
-            return inputs * keep * ops.power(1.0 - rate, RESCALE_EXPONENT)
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
-        def get_config(self):
-            return {**super().get_config(), "sigma": self.sigma, "p_min": self.p_min, "p_max": self.p_max,
-                    "normalize": self.normalize, "seed": self.seed}
-
-    return (JumpOut,)
 
 
 def _shape(params, in_shapes):
@@ -93,8 +40,10 @@ def _shape(params, in_shapes):
 
 
 def _build(params, name):
-    return _classes()[0](sigma=params["sigma"], p_min=params["p_min"], p_max=params["p_max"],
-                         normalize=params["normalize"], name=name)
+    from blocks.layers.jumpout import JumpOut
+
+    return JumpOut(sigma=params["sigma"], p_min=params["p_min"], p_max=params["p_max"],
+                   normalize=params["normalize"], name=name)
 
 
 SPEC = BlockSpec(
@@ -117,7 +66,7 @@ SPEC = BlockSpec(
                       "Count active units over the whole batch (the paper's choice) or per sample.",
                       choices=NORMALIZE)),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, 0, o), build=_build,
-    example_inputs=((None, 32),), stochastic=True, keras_classes=_classes,
+    example_inputs=((None, 32),), stochastic=True,
     pros="Better generalization than dropout at negligible extra compute and memory; one "
          "setting works across layers of different sparsity; can be combined with other "
          "dropout variants and with batch normalization.",

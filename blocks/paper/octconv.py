@@ -4,7 +4,7 @@ Ports are of kind ``octave``: they carry a ``(high, low)`` pair, or a plain imag
 at the ends of an octave section (``alpha_in = 0`` on the first OctConv, ``alpha_out = 0``
 on the last). The link check accepts an octave port next to a tensor or pair port; the
 graph analysis then checks what actually travels and marks the node at fault (see
-``engine/analysis.py``).
+``engine/analysis/``).
 
 Cost: only the four inner convolutions' multiply-accumulates are counted (the 2x2
 average pools, the nearest upsample and the branch sums are additions and copies). With
@@ -15,7 +15,7 @@ channel (per output frequency, not per path).
 """
 from __future__ import annotations
 
-from blocks.layers.octconv import classes, is_pair, octconv_paths, octconv_shape
+from blocks.rules.octave import is_pair, octconv_paths, octconv_shape
 from blocks.rules.params import activation_param, keras_activation, pair_param, use_bias_param
 from blocks.rules.shapes import simple_cost
 from blocks.spec import BlockSpec, ParamSpec, PortSpec
@@ -37,10 +37,12 @@ def _cost(params, in_shapes, out_shapes):
 
 
 def _build(params, name):
-    return classes()[0](params["filters"], kernel_size=params["kernel_size"], strides=params["strides"],
-                        alpha_in=params["alpha_in"], alpha_out=params["alpha_out"],
-                        use_bias=params["use_bias"], activation=keras_activation(params["activation"]),
-                        name=name)
+    from blocks.layers.octconv import OctConv2D
+
+    return OctConv2D(params["filters"], kernel_size=params["kernel_size"], strides=params["strides"],
+                     alpha_in=params["alpha_in"], alpha_out=params["alpha_out"],
+                     use_bias=params["use_bias"], activation=keras_activation(params["activation"]),
+                     name=name)
 
 
 SPEC = BlockSpec(
@@ -70,7 +72,6 @@ SPEC = BlockSpec(
             activation_param(), use_bias_param()),
     infer_shape=octconv_shape, cost=_cost, build=_build,
     example_inputs=(((None, 8, 8, 4), (None, 4, 4, 4)),),
-    keras_classes=classes,
     pros="Saves computation and feature-map memory by keeping smoothly varying information at a "
          "lower resolution, with the same parameter count; the wider receptive field of the low "
          "branch often improves accuracy a little, and it has been used to stabilize GAN training. "

@@ -1,7 +1,7 @@
 """OctConv BN+Act: batch normalization and an activation on each branch of a (high, low) pair."""
 from __future__ import annotations
 
-from blocks.layers.octconv import classes, fmt_octave, is_pair
+from blocks.rules.octave import fmt_octave, is_pair
 from blocks.rules.params import activation_param, keras_activation
 from blocks.rules.shapes import elements, simple_cost
 from blocks.spec import BlockSpec, ParamSpec, PortSpec, ShapeError
@@ -28,9 +28,10 @@ def _cost(params, in_shapes, out_shapes):
 
 
 def _build(params, name):
-    return classes()[1](momentum=params["momentum"], epsilon=params["epsilon"],
-                        activation=keras_activation(params["activation"]),
-                        name=name)
+    from blocks.layers.octconv import OctaveBatchNormAct
+
+    return OctaveBatchNormAct(momentum=params["momentum"], epsilon=params["epsilon"],
+                              activation=keras_activation(params["activation"]), name=name)
 
 
 SPEC = BlockSpec(
@@ -47,7 +48,6 @@ SPEC = BlockSpec(
             activation_param("relu")),
     infer_shape=_shape, cost=_cost, build=_build,
     example_inputs=(((None, 4, 4, 3), (None, 2, 2, 2)),), stochastic=True,
-    keras_classes=classes,
     pros="Lets an OctConv network use the usual Conv-BN-ReLU recipe: faster, steadier training.",
     cons="Batch statistics make training and inference behave differently; small batches give "
          "noisy statistics, worse on the low branch's fewer positions.",

@@ -3,9 +3,9 @@
 Ho, Liang, Stoica, Abbeel & Chen (ICML 2019) search, with Population Based Training, for a
 *schedule* of augmentation policies: which operations to apply, how often and how hard,
 changing over the epochs. This block applies such a schedule (the search itself is not
-part of it). A policy is 60 integers: the 15 operations of :mod:`blocks.rules.pba_ops`, each
+part of it). A policy is 60 integers: the 15 operations of :mod:`blocks.rules.pba`, each
 twice, each copy a (probability 0..10, magnitude 0..9) pair laid out as in the reference
-code (:func:`blocks.rules.pba_ops.policy_entries`). Every training image gets 0, 1 or 2
+code (:func:`blocks.rules.pba.policy_entries`). Every training image gets 0, 1 or 2
 operations (probability 0.2 / 0.3 / 0.5), drawn by walking the shuffled entries.
 
 A schedule file is JSON: ``[{"epoch": 0, "policy": [60 ints]}, ...]`` (an optional
@@ -20,7 +20,7 @@ augmentation to a final policy where geometric operations (Rotate, Shear, Transl
 fire with probability 0.4 at magnitude 5, photometric ones and Cutout with 0.3, Invert
 rarely (0.1, since it swaps ink and paper), and each second copy is rarer (0.2) but two
 magnitude steps stronger. Stopping at mid magnitudes keeps small images (8x8 digits)
-recognizable; the reference's pixel amounts are rescaled for them (see pba_ops).
+recognizable; the reference's pixel amounts are rescaled for them (see blocks.rules.pba).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blocks.rules.pba_ops import MAX_MAGNITUDE, MAX_PROBABILITY, OP_NAMES, POLICY_LENGTH, apply_policy, policy_entries
+from blocks.rules.pba import MAX_MAGNITUDE, MAX_PROBABILITY, OP_NAMES, POLICY_LENGTH, apply_policy, policy_entries
 from blocks.spec import BlockSpec, ParamError, ParamSpec, TrainingHooks
 
 DEFAULT_SCHEDULE = Path(__file__).with_name("pba_default_schedule.json")

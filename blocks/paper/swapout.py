@@ -8,13 +8,12 @@ not rescale the kept values. At inference the paper compares two modes: "determi
 replaces each mask by its expectation (theta1 * X + theta2 * F(X)); "stochastic" keeps
 sampling and averages several forward passes (:func:`stochastic_average`), which the
 paper found better. The linear depth schedule it recommends lives in
-``blocks.rules.swapout_schedule``.
+``blocks.rules.swapout``.
 
 Cost: two multiply-accumulates per output value (theta1 * X, then + theta2 * F(X)).
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -22,62 +21,11 @@ import numpy as np
 
 from blocks.rules.params import OUT
 from blocks.rules.shapes import elements, fmt, same_shapes, simple_cost
+from blocks.rules.techniques import SWAPOUT_INFERENCE_MODES as INFERENCE_MODES
 from blocks.spec import BlockSpec, ParamSpec, PortSpec, ShapeError
 
-INFERENCE_MODES = ("deterministic", "stochastic")
 MACS_PER_ELEMENT = 2
 DEFAULT_PASSES = 30  # the number of sampled passes averaged in the paper's reference code
-
-
-@functools.cache
-def _classes():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="sprout")
-    class Swapout(keras.layers.Layer):
-        """Mixes a skip input X and a residual input F(X) with independent unit masks."""
-
-        def __init__(self, keep_x=1.0, keep_fx=1.0, inference="deterministic", seed=None, **kwargs):
-            super().__init__(**kwargs)
-            for label, value in (("keep_x", keep_x), ("keep_fx", keep_fx)):
-                if not 0.0 < float(value) <= 1.0:
-                    raise ValueError(f"Expected 0 < {label} <= 1. Received: {label}={value!r}")
-            if inference not in INFERENCE_MODES:
-                raise ValueError(f"Expected inference in {list(INFERENCE_MODES)}. "
-                                 f"Received: inference={inference!r}")
-            self.keep_x = float(keep_x)
-            self.keep_fx = float(keep_fx)
-            self.inference = inference
-            self.seed = seed
-            self.seed_generator = keras.random.SeedGenerator(seed)
-
-        def build(self, input_shape):
-            pair = isinstance(input_shape, (list, tuple)) and len(input_shape) == 2 \
-                and all(isinstance(s, (list, tuple)) for s in input_shape)
-            if not pair or tuple(input_shape[0]) != tuple(input_shape[1]):
-                raise ValueError("Swapout needs two inputs of one shape, X and F(X). "
-                                 f"Received: input_shape={input_shape}")
-
-        def _mask(self, like, keep):
-            # uniform draws lie in [0, 1), so keep = 1 always keeps: exactly X + F(X).
-            draw = keras.random.uniform(keras.ops.shape(like), seed=self.seed_generator, dtype=like.dtype)
-            return keras.ops.cast(keras.ops.less(draw, keep), like.dtype)
-
-        def call(self, inputs, training=None):
-            x, fx = inputs
-            if training or self.inference == "stochastic":
-                # Two separate draws: the masks are independent of each other.
-                return self._mask(x, self.keep_x) * x + self._mask(fx, self.keep_fx) * fx
-            return self.keep_x * x + self.keep_fx * fx
-
-        def compute_output_shape(self, input_shape):
-            return input_shape[0]
-
-        def get_config(self):
-            return {**super().get_config(), "keep_x": self.keep_x, "keep_fx": self.keep_fx,
-                    "inference": self.inference, "seed": self.seed}
-
-    return (Swapout,)
 
 
 def stochastic_average(predict_fn: Callable[[Any], Any], x: Any, n: int = DEFAULT_PASSES):
@@ -118,8 +66,9 @@ def _shape(params, in_shapes):
 
 
 def _build(params, name):
-    return _classes()[0](keep_x=params["keep_x"], keep_fx=params["keep_fx"],
-                         inference=params["inference"], name=name)
+    from blocks.layers.swapout import Swapout
+
+    return Swapout(keep_x=params["keep_x"], keep_fx=params["keep_fx"], inference=params["inference"], name=name)
 
 
 def _keep_param(name: str, path: str) -> ParamSpec:
@@ -140,7 +89,7 @@ SPEC = BlockSpec(
         "uses keep_x*X + keep_fx*F(X); 'stochastic' keeps sampling so you can average many "
         "passes (blocks.paper.swapout.stochastic_average, 30 passes), which the paper found "
         "more accurate. With keep_x = keep_fx = 1 it is exactly Add. Give early blocks high "
-        "keep probabilities and later ones lower (blocks.rules.swapout_schedule: linear from 1 to "
+        "keep probabilities and later ones lower (blocks.rules.swapout: linear from 1 to "
         "0.5). Costs 2 multiply-accumulates per value.",
     inputs=(PortSpec("x"), PortSpec("fx")), outputs=OUT,
     params=(_keep_param("keep_x", "the skip input X"),
@@ -152,7 +101,6 @@ SPEC = BlockSpec(
     infer_shape=_shape,
     cost=lambda p, i, o: simple_cost(0, MACS_PER_ELEMENT * elements(o[0]), o),
     build=_build, example_inputs=((None, 6, 6, 4), (None, 6, 6, 4)), stochastic=True,
-    keras_classes=_classes,
     pros="Prevents co-adaptation both between units (like dropout) and across layers (like "
          "stochastic depth); trains an ensemble of architectures that share weights, so "
          "fairly shallow swapout networks can match much deeper ResNets.",

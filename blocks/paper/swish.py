@@ -5,57 +5,12 @@ the product with x); the sigmoid's exp and division make it dearer than ReLU in 
 """
 from __future__ import annotations
 
-import functools
-
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, fmt, min_rank, one_input, simple_cost
+from blocks.rules.techniques import SWISH_MODES as MODES
 from blocks.spec import BlockSpec, ParamSpec, ShapeError
 
-MODES = ("fixed", "scalar", "per_channel")
 MACS_PER_ELEMENT = 3
-
-
-@functools.cache
-def _classes():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="sprout")
-    class Swish(keras.layers.Layer):
-        """x * sigmoid(beta * x); beta is a constant or a trainable weight."""
-
-        def __init__(self, beta_mode="fixed", beta=1.0, **kwargs):
-            super().__init__(**kwargs)
-            if beta_mode not in MODES:
-                raise ValueError(f"Expected beta_mode in {list(MODES)}. Received: beta_mode={beta_mode!r}")
-            self.beta_mode = beta_mode
-            self.beta_init = float(beta)
-
-        def build(self, input_shape):
-            if self.beta_mode == "fixed":
-                self.beta = None
-                return
-            shape = ()
-            if self.beta_mode == "per_channel":
-                channels = input_shape[-1]
-                if channels is None:
-                    raise ValueError("Swish with beta_mode='per_channel' needs a known last axis. "
-                                     f"Received: input_shape={input_shape}")
-                shape = (int(channels),)
-            self.beta = self.add_weight(name="beta", shape=shape,
-                                        initializer=keras.initializers.Constant(self.beta_init),
-                                        trainable=True)
-
-        def call(self, inputs):
-            beta = self.beta_init if self.beta is None else keras.ops.cast(self.beta, inputs.dtype)
-            return inputs * keras.ops.sigmoid(beta * inputs)
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
-        def get_config(self):
-            return {**super().get_config(), "beta_mode": self.beta_mode, "beta": self.beta_init}
-
-    return (Swish,)
 
 
 def _shape(params, in_shapes):
@@ -77,7 +32,9 @@ def _cost(params, in_shapes, out_shapes):
 
 
 def _build(params, name):
-    return _classes()[0](beta_mode=params["beta_mode"], beta=params["beta"], name=name)
+    from blocks.layers.swish import Swish
+
+    return Swish(beta_mode=params["beta_mode"], beta=params["beta"], name=name)
 
 
 SPEC = BlockSpec(
@@ -95,7 +52,7 @@ SPEC = BlockSpec(
                       "'per_channel': one trainable beta per channel (last axis).", choices=MODES),
             ParamSpec("beta", "float", 1.0, "The value of beta (the starting value when trainable).",
                       low=-100.0, high=100.0)),
-    infer_shape=_shape, cost=_cost, build=_build, example_inputs=((None, 16),), keras_classes=_classes,
+    infer_shape=_shape, cost=_cost, build=_build, example_inputs=((None, 16),),
     pros="Helps deeper networks train (smooth, keeps a gradient for negative inputs, fewer "
          "dead units than ReLU); tends to converge faster; has been used with GANs.",
     cons="Can over-fit on simple tasks; epochs and inference are slower than with ReLU "

@@ -1,15 +1,17 @@
 """Zoneout GRU: a GRU whose hidden units randomly keep their previous values while training."""
 from __future__ import annotations
 
-from blocks.layers.zoneout import CONS, PROS, REFERENCE, classes, rate_param
 from blocks.rules.params import IN, OUT
 from blocks.rules.recurrent import rnn_cost, rnn_params, rnn_shape
+from blocks.rules.zoneout import CONS, PROS, REFERENCE, rate_param
 from blocks.spec import BlockSpec
 
 
 def _build(params, name):
-    return classes()[1](params["units"], zoneout_hidden=params["zoneout_hidden"],
-                        return_sequences=params["return_sequences"], name=name)
+    from blocks.layers.zoneout import ZoneoutGRU
+
+    return ZoneoutGRU(params["units"], zoneout_hidden=params["zoneout_hidden"],
+                      return_sequences=params["return_sequences"], name=name)
 
 
 SPEC = BlockSpec(
@@ -25,5 +27,5 @@ SPEC = BlockSpec(
     inputs=IN, outputs=OUT,
     params=rnn_params() + (rate_param("zoneout_hidden", 0.1, "hidden state"),),
     infer_shape=rnn_shape, cost=rnn_cost(3, extra_bias=3), build=_build, example_inputs=((None, 8, 8),),
-    stochastic=True, keras_classes=classes, pros=PROS, cons=CONS, reference=REFERENCE,
+    stochastic=True, pros=PROS, cons=CONS, reference=REFERENCE,
 )

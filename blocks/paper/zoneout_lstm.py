@@ -1,16 +1,18 @@
 """Zoneout LSTM: an LSTM whose units randomly keep their previous values while training."""
 from __future__ import annotations
 
-from blocks.layers.zoneout import CONS, PROS, REFERENCE, classes, rate_param
 from blocks.rules.params import IN, OUT
 from blocks.rules.recurrent import rnn_cost, rnn_params, rnn_shape
+from blocks.rules.zoneout import CONS, PROS, REFERENCE, rate_param
 from blocks.spec import BlockSpec
 
 
 def _build(params, name):
-    return classes()[0](params["units"], zoneout_cell=params["zoneout_cell"],
-                        zoneout_hidden=params["zoneout_hidden"],
-                        return_sequences=params["return_sequences"], name=name)
+    from blocks.layers.zoneout import ZoneoutLSTM
+
+    return ZoneoutLSTM(params["units"], zoneout_cell=params["zoneout_cell"],
+                       zoneout_hidden=params["zoneout_hidden"],
+                       return_sequences=params["return_sequences"], name=name)
 
 
 SPEC = BlockSpec(
@@ -25,7 +27,7 @@ SPEC = BlockSpec(
         "Same weights as the plain LSTM; with both rates 0 it computes exactly a Keras LSTM.",
     inputs=IN, outputs=OUT,
     params=rnn_params() + (rate_param("zoneout_cell", 0.5, "cell state (memory)"),
-                           rate_param("zoneout_hidden", 0.05, "hidden state (output)")),
+                          rate_param("zoneout_hidden", 0.05, "hidden state (output)")),
     infer_shape=rnn_shape, cost=rnn_cost(4), build=_build, example_inputs=((None, 8, 8),),
-    stochastic=True, keras_classes=classes, pros=PROS, cons=CONS, reference=REFERENCE,
+    stochastic=True, pros=PROS, cons=CONS, reference=REFERENCE,
 )

@@ -71,3 +71,12 @@ def boundary(group: Group, doc: GraphDocument) -> tuple[list[tuple[str, str]], l
         if link.source in members and link.target not in members and (link.source, link.source_port) not in outs:
             outs.append((link.source, link.source_port))
     return ins, outs
+
+
+def new_group_id(groups: list[Group]) -> str:
+    """``g1``, ``g2``, ... not used yet."""
+    used = {g.id for g in groups}
+    i = 1
+    while f"g{i}" in used:
+        i += 1
+    return f"g{i}"

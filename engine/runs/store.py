@@ -6,7 +6,8 @@ summary.json) plus ``graph.sprout`` (the graph as trained), ``run.json`` (its re
 ``predictions.npz`` (test labels and predictions) and ``tensorboard/`` event files. The
 project's ``runs`` list holds one small record per run; ``folder`` is relative to the
 project's folder, or absolute while the project is untitled (then it lives in an app
-folder and moves next to the project on its first save, see ``adopt_runs``).
+folder and moves next to the project on its first save, see ``adopt_runs``). A record
+is data from a file: ``folder_of`` only ever resolves it to a run folder of Sprout's own.
 """
 from __future__ import annotations
 
@@ -50,12 +51,44 @@ def new_run_folder(root: Path, existing_ids=()) -> tuple[str, Path]:
     raise OSError(f"{root}: cannot create a new run folder")
 
 
-def folder_of(record: dict, base: Path | None) -> Path:
-    """The absolute folder of a run record (relative folders resolve against ``base``)."""
-    folder = Path(record.get("folder", ""))
-    if folder.is_absolute() or base is None:
+def is_run_id(value) -> bool:
+    """True for a plain folder name: no separators, not ``.``/``..``, not hidden, at most 120 characters."""
+    return (isinstance(value, str) and 0 < len(value) <= 120 and value not in (".", "..")
+            and not value.startswith(".") and not any(ch in value for ch in "/\\\0:")
+            and Path(value).name == value)
+
+
+def folder_of(record: dict, project_path: Path | None, untitled_root: Path | None) -> Path | None:
+    """The folder of a run record, or None when the record does not point at a run folder of ours.
+
+    Ours means ``<id>`` directly inside a ``*.runs`` folder beside the project file (its
+    own ``<stem>.runs``, or one it had before being renamed) or inside ``untitled_root``
+    (runs of an untitled project), with a valid id. Anything else (an absolute folder
+    elsewhere, ``..`` in the id or the folder) is shown as missing and never touched:
+    a project file is data and must not steer Sprout to move or delete other folders.
+    """
+    run_id = record.get("id")
+    stored = record.get("folder")
+    if not is_run_id(run_id) or not isinstance(stored, str) or not stored or "\0" in stored:
+        return None
+    folder = Path(stored)
+    if not folder.is_absolute():
+        if project_path is None:
+            return None
+        folder = Path(project_path).parent / folder
+    try:
+        folder = Path(folder.resolve(strict=False))
+    except (OSError, RuntimeError):
+        return None
+    if folder.name != run_id:
+        return None
+    parent = folder.parent
+    if project_path is not None and parent.name.endswith(".runs") \
+            and parent.parent == Path(project_path).parent.resolve():
         return folder
-    return Path(base) / folder
+    if untitled_root is not None and parent == Path(untitled_root).resolve():
+        return folder
+    return None
 
 
 def relative_folder(folder: Path, base: Path | None) -> str:
@@ -97,45 +130,46 @@ def rename_run(runs: list, run_id: str, name: str) -> list:
     return [{**r, "name": name} if r.get("id") == run_id else r for r in runs]
 
 
-def delete_run(runs: list, run_id: str, base: Path | None) -> list:
-    """Remove a run's folder (only if it looks like a run folder) and its record."""
+def delete_run(runs: list, run_id: str, project_path: Path | None, untitled_root: Path | None) -> list:
+    """Remove a run's record, and its folder when it is ours (see ``folder_of``) and looks like a run."""
     for record in runs:
         if record.get("id") == run_id:
-            folder = folder_of(record, base)
-            if folder.is_dir() and any((folder / m).exists() for m in MARKERS):
+            folder = folder_of(record, project_path, untitled_root)
+            if folder is not None and folder.is_dir() and not folder.is_symlink() \
+                    and any((folder / m).exists() for m in MARKERS):
                 shutil.rmtree(folder)
     return [r for r in runs if r.get("id") != run_id]
 
 
-def adopt_runs(runs: list, old_base: Path | None, new_project_path: Path) -> tuple[list, bool]:
-    """Make every run reachable from a project saved at ``new_project_path``.
+def adopt_runs(runs: list, old_project_path: Path | None, new_project_path: Path,
+               untitled_root: Path | None) -> tuple[list, bool]:
+    """After a save under a new name: make the project's own runs reachable from ``new_project_path``.
 
-    Runs of an untitled project (absolute folders) move into ``<stem>.runs``; runs that
-    belong to another saved copy (Save As elsewhere) are copied there, so both copies
-    keep theirs. Returns the new list and whether anything changed.
+    Only runs that are ours (``folder_of`` with the old path) are brought along: runs of
+    an untitled project move out of ``untitled_root`` into ``<stem>.runs``; runs of
+    another saved copy (Save As elsewhere) are copied there, so both copies keep theirs.
+    Every other record is kept as it is (shown as missing). Call it only after a save,
+    never on open: opening a project has no effect on disk. Returns the new list and
+    whether anything changed.
     """
     new_base = Path(new_project_path).parent
+    root = runs_root(new_project_path, new_base)
     out, changed = [], False
     for record in runs:
-        src = folder_of(record, old_base)
-        rel = relative_folder(src, new_base)
-        untitled = Path(record.get("folder", "")).is_absolute()  # an app-folder run: always moves in
-        if not Path(rel).is_absolute() and not (untitled and src.parent.resolve() != runs_root(
-                new_project_path, new_base).resolve()):
-            changed |= rel != record.get("folder")
-            out.append({**record, "folder": rel})
+        src = folder_of(record, old_project_path, untitled_root)
+        if src is None or not src.is_dir():
+            out.append(record)  # not ours, or nothing to bring along: the record stays as it was
             continue
-        if not src.is_dir():
-            out.append(record)  # nothing to bring along; the record still says where it was
-            continue
-        dst = runs_root(new_project_path, new_base) / str(record.get("id", src.name))
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if untitled:
-            shutil.move(str(src), str(dst))
-        else:
-            shutil.copytree(src, dst, dirs_exist_ok=True)
-        out.append({**record, "folder": relative_folder(dst, new_base)})
-        changed = True
+        dst = (root / record["id"]).resolve(strict=False)
+        if src != dst:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if untitled_root is not None and src.parent == Path(untitled_root).resolve():
+                shutil.move(str(src), str(dst))
+            else:
+                shutil.copytree(src, dst, dirs_exist_ok=True, symlinks=True)
+        rel = relative_folder(dst, new_base)
+        changed |= rel != record.get("folder")
+        out.append({**record, "folder": rel})
     return out, changed
 
 

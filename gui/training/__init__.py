@@ -1,12 +1,14 @@
 """Training in the studio: setup form, live curves, run control, runs and results.
 
 ``install_training_dock(window)`` adds it all to a MainWindow; the window's
-``closeEvent`` should call ``confirm_close()`` on the returned dock first.
+``closeEvent`` should call ``confirm_close()`` on the returned dock first. The dock
+(``dock.py``) is the view; its ``controller`` (``controller.py``) runs the runs.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from gui.training.controller import TrainingController
 from gui.training.dock import TrainingDock
 
 
@@ -35,4 +37,4 @@ def install_training_dock(window) -> TrainingDock:
     return dock
 
 
-__all__ = ["TrainingDock", "install_training_dock"]
+__all__ = ["TrainingController", "TrainingDock", "install_training_dock"]

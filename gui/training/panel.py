@@ -1,18 +1,17 @@
 """Training setup: where the data comes from, how it is split, and the hyper-parameters.
 
 Every edit is a ``SetProjectFieldCommand`` on ``project.data`` or ``project.training``,
-so it is undoable and marks the project modified. The data preview loads on a plain
-background thread (scikit-learn's import and a user's image folder both take a while)
-and reports to a GUI-thread object.
+so it is undoable and marks the project modified. The data preview is a small job on the
+GUI's one worker (``gui.jobs``): scikit-learn's import and a user's image folder both
+take a while, and only the newest request's answer is shown.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,42 +29,36 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data.datasets import EMBEDDED, DataConfig
-from engine.errors import SproutError
 from engine.train.config import OPTIMIZERS, TrainConfig
 from gui.commands import SetProjectFieldCommand
+from gui.jobs import Job, describe_plainly
 from gui.training.results import thumbnail
 
 PREVIEW_SAMPLES = 8
 
 
-class _PreviewLoader(QObject):
-    """Loads a dataset summary on a daemon thread; ``loaded`` reaches the GUI thread queued."""
+def preview_job(data: dict, base_dir: Path | None, _on_progress=None, _control=None) -> dict:
+    """A job (``engine.jobs``): load the dataset ``data`` names and summarize it for the preview.
 
-    loaded = Signal(object)
+    Args:
+        data: the project's data section (the job's snapshot).
+        base_dir: the project's folder, for relative data paths (the job's options).
 
-    def request(self, data: dict, base_dir: Path | None, token: int) -> None:
-        threading.Thread(target=self._load, args=(dict(data), base_dir, token), name="data-preview",
-                         daemon=True).start()
+    Returns:
+        ``describe``, ``kind``, ``classes``, per-class ``counts`` and a few ``samples``
+        as (array, caption) pairs.
 
-    def _load(self, data: dict, base_dir: Path | None, token: int) -> None:
-        from engine.data.datasets import load_dataset
+    Raises:
+        SproutError: the data cannot be read.
+    """
+    from engine.data.datasets import load_dataset
 
-        try:
-            ds = load_dataset(DataConfig.from_dict(data), base_dir=base_dir)
-            y = np.concatenate([ds.y_train, ds.y_val, ds.y_test])
-            out = {"token": token, "describe": ds.describe(), "kind": ds.kind, "classes": list(ds.class_names),
-                   "counts": np.bincount(y.astype(np.int64), minlength=ds.num_classes).tolist()
-                   if ds.num_classes else [],
-                   "samples": [(ds.x_train[i], ds.class_names[int(ds.y_train[i])] if ds.num_classes
-                                else f"{float(ds.y_train[i]):.3g}") for i in range(min(PREVIEW_SAMPLES, len(ds.x_train)))]}
-        except SproutError as exc:
-            out = {"token": token, "error": str(exc)}
-        except Exception as exc:  # noqa: BLE001 - thread boundary: shown under the data source
-            out = {"token": token, "error": f"{type(exc).__name__}: {exc}"}
-        try:
-            self.loaded.emit(out)
-        except RuntimeError:
-            pass  # the panel was closed while loading
+    ds = load_dataset(DataConfig.from_dict(data), base_dir=base_dir)
+    y = np.concatenate([ds.y_train, ds.y_val, ds.y_test])
+    return {"describe": ds.describe(), "kind": ds.kind, "classes": list(ds.class_names),
+            "counts": np.bincount(y.astype(np.int64), minlength=ds.num_classes).tolist() if ds.num_classes else [],
+            "samples": [(ds.x_train[i], ds.class_names[int(ds.y_train[i])] if ds.num_classes
+                         else f"{float(ds.y_train[i]):.3g}") for i in range(min(PREVIEW_SAMPLES, len(ds.x_train)))]}
 
 
 class SetupPanel(QWidget):
@@ -75,7 +68,6 @@ class SetupPanel(QWidget):
         super().__init__(parent)
         self.editor = editor
         self._loading = False
-        self._token = 0
         t_defaults, d_defaults = TrainConfig(), DataConfig()
 
         data_box = QGroupBox("Data")
@@ -155,8 +147,7 @@ class SetupPanel(QWidget):
         layout.addWidget(hyper_box)
         layout.addStretch(1)
 
-        self._loader = _PreviewLoader(self)
-        self._loader.loaded.connect(self._preview_loaded)
+        self._preview: Job | None = None
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(300)
@@ -254,14 +245,21 @@ class SetupPanel(QWidget):
     @Slot()
     def refresh_preview(self) -> None:
         """Load a few samples and the class counts in the background."""
-        self._token += 1
+        if self._preview is not None:
+            self._preview.ignore()  # superseded: its answer, whenever it comes, is not shown
         self.preview_text.setText("Loading preview…")
-        self._loader.request(self.editor.project.data, self._base(), self._token)
+        self._preview = Job(preview_job, dict(self.editor.project.data), self._base(), name="data-preview",
+                            describe=describe_plainly, owner=self)
+        self._preview.finished.connect(self._preview_loaded)
+        self._preview.failed.connect(self._preview_failed)
+        self._preview.start()
+
+    @Slot(str)
+    def _preview_failed(self, message: str) -> None:
+        self._preview_loaded({"error": message})
 
     @Slot(object)
     def _preview_loaded(self, info: dict) -> None:
-        if info.get("token") != self._token:
-            return  # an older request; a newer one is on its way
         while self.samples.count():
             self.samples.takeAt(0).widget().deleteLater()
         if self.bars is not None:

@@ -84,6 +84,9 @@ def big_graph() -> dict:
         frames.append(time.perf_counter() - t0)
     window.editor.stack.setClean()
     window.close()
+    from gui.jobs import wait_all
+
+    wait_all()  # a data preview may still be loading: join it before the QApplication goes
     revalidate_ms = 1000 * median(edits)
     return {"name": "gui_500_nodes", "what": f"{nodes}-node graph in the studio",
             "load_render_s": round(load_render, 3), "revalidate_ms": round(revalidate_ms, 2),

@@ -44,7 +44,7 @@ def _studio_run(app, window, dock) -> tuple[list[float], list[float]]:
     if not outcome or outcome.get("failed"):
         raise RuntimeError(f"studio run failed: {outcome}")
     # Only count the training itself: from the first batch report to the end.
-    t_first = dock._t_first or beats[0]
+    t_first = dock.controller.progress.t_first or beats[0]
     gaps = np.diff([b for b in beats if b >= t_first])
     late_ms = list(np.maximum(0.0, gaps * 1000 - HEARTBEAT_MS))
     return [row["seconds"] for row in outcome["history"][1:]], late_ms
@@ -83,7 +83,7 @@ def run() -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="sprout-bench-"))
     window = MainWindow(Editor(autosave_folder=tmp / "autosave"), warm_up=False)
     dock = install_training_dock(window)
-    dock.untitled_root = tmp / "runs"
+    dock.controller.untitled_root = tmp / "runs"
     window.show()
     window.open_path(EXAMPLES / f"{EXAMPLE}.sprout", template=True)
     window.editor.project.training = {**window.editor.project.training, "epochs": EPOCHS, "batch_size": BATCH}
@@ -106,6 +106,9 @@ def run() -> list[dict]:
         second()
     window.editor.stack.setClean()
     window.close()
+    from gui.jobs import wait_all
+
+    wait_all()  # a data preview may still be loading: join it before the QApplication goes
     gui, plain = median(gui_epochs), median(plain_epochs)
     p99 = float(np.percentile(late, 99)) if late else 0.0
     worst = float(max(late)) if late else 0.0

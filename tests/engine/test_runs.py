@@ -137,13 +137,13 @@ def test_adopt_runs_moves_untitled_runs_and_copies_on_save_as(tmp_path):
     _fake_run(temp, "r1")
     records = [{"id": "r1", "name": "one", "folder": str(temp / "r1")}]
     saved = tmp_path / "work" / "net.sprout"
-    moved, changed = runs.adopt_runs(records, None, saved)
+    moved, changed = runs.adopt_runs(records, None, saved, temp)
     assert changed and moved[0]["folder"] == "net.runs/r1"
     assert (tmp_path / "work" / "net.runs" / "r1" / "run.json").is_file() and not (temp / "r1").exists()
-    again, changed = runs.adopt_runs(moved, saved.parent, saved)
+    again, changed = runs.adopt_runs(moved, saved, saved, temp)
     assert not changed and again == moved
     elsewhere = tmp_path / "other" / "copy.sprout"
-    copied, changed = runs.adopt_runs(moved, saved.parent, elsewhere)
+    copied, changed = runs.adopt_runs(moved, saved, elsewhere, temp)
     assert changed and copied[0]["folder"] == "copy.runs/r1"
     assert (tmp_path / "other" / "copy.runs" / "r1").is_dir() and (tmp_path / "work" / "net.runs" / "r1").is_dir()
 
@@ -155,9 +155,10 @@ def test_rename_and_delete(tmp_path):
     records = [{"id": "r1", "name": "a", "folder": "p.runs/r1"}, {"id": "r2", "name": "b", "folder": "not-a-run"}]
     assert runs.rename_run(records, "r1", "  best so far ")[0]["name"] == "best so far"
     assert runs.rename_run(records, "r1", "   ") == records
-    left = runs.delete_run(records, "r1", tmp_path)
+    project = tmp_path / "p.sprout"
+    left = runs.delete_run(records, "r1", project, None)
     assert [r["id"] for r in left] == ["r2"] and not folder.exists()
-    assert runs.delete_run(left, "r2", tmp_path) == [] and stranger.is_dir()  # never removes a non-run folder
+    assert runs.delete_run(left, "r2", project, None) == [] and stranger.is_dir()  # never removes a non-run folder
 
 
 def test_pareto_front_and_class_metrics():

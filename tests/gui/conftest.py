@@ -16,6 +16,16 @@ def isolated_settings(tmp_path_factory, qapp):
     yield
 
 
+@pytest.fixture(autouse=True)
+def no_job_left_behind(qapp):
+    """Every test ends with its jobs' threads joined: a running QThread destroyed later aborts Python."""
+    yield
+    from gui.jobs import live_jobs, wait_all
+
+    wait_all()
+    assert live_jobs() == []
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path):
     """Build MainWindows with a scripted ``ask`` (default answer: the first button)."""

@@ -127,7 +127,14 @@ def test_paste_of_multi_node_selection_keeps_internal_links(window):
     assert window.editor.doc.node(new[0]).params["units"] == 7
     window.editor.stack.undo()
     assert set(window.editor.doc.nodes) == {a, b, c}
-    assert window.actions.duplicate() == [] or True
+    assert window.scene.selected_uids() == []  # the pasted nodes left with the undo
+    done = window.editor.stack.index()
+    assert window.actions.duplicate() == [] and window.editor.stack.index() == done  # nothing selected: no-op
+    window.scene.select_uids([b, c])
+    dup = window.actions.duplicate()
+    assert len(dup) == 2 and not set(dup) & {a, b, c} and window.editor.stack.index() == done + 1
+    assert Link(dup[0], "out", dup[1], "in") in window.editor.doc.links()
+    assert window.scene.selected_uids() == dup and window.editor.doc.node(dup[0]).params["units"] == 7
 
 
 def test_drop_onto_a_link_inserts_the_block(window):

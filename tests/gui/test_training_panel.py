@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QThread, QTimer
 
 from engine.runs.results import write_history
 from gui.commands import SetProjectFieldCommand
+from gui.jobs import live_jobs
 from gui.training import install_training_dock
 from tests.conftest import EXAMPLES, ROOT
 from tests.engine.test_runs import nan_project_text
@@ -75,7 +76,7 @@ def test_run_updates_curves_on_gui_thread_and_is_kept_with_the_project(studio, q
     outcome = _finish(qtbot, dock)
     assert threads == {(threading.main_thread().ident, True)}  # every plot update ran on the GUI thread
     assert outcome["stop_reason"] == "completed" and len(dock.plots.history) == 4
-    assert dock._steps_done == 4 * _batches_per_epoch()  # every step was reported
+    assert dock.controller.progress.steps_done == 4 * _batches_per_epoch()  # every step was reported
     # the batch-loss curve gets a point whenever the trainer read the loss (at most 10/s, and every epoch end)
     assert 4 <= len(dock.plots.batch_x) <= 4 * _batches_per_epoch()
     assert {round(x, 6) for x in (1.0, 2.0, 3.0, 4.0)} <= {round(x, 6) for x in dock.plots.batch_x}
@@ -126,7 +127,7 @@ def test_stop_mid_run_keeps_usable_weights(studio, qtbot):
     dock.stop()
     outcome = _finish(qtbot, dock)
     assert outcome["stop_reason"] == "stopped" and outcome["record"]["epochs_run"] < 40
-    folder = dock.untitled_root / outcome["record"]["id"]
+    folder = dock.controller.untitled_root / outcome["record"]["id"]
     x = np.random.default_rng(0).random((4, 64), dtype=np.float32)
     for name in ("last.keras", "best.keras", "model.keras"):
         probs = keras.models.load_model(folder / name).predict(x, verbose=0)
@@ -138,7 +139,7 @@ def test_pause_and_resume_continue_from_the_same_step(studio, qtbot):
     window, dock = studio()
     _example(window, epochs=3)
     dock.start()
-    qtbot.waitUntil(lambda: dock._steps_done >= 5, timeout=RUN_MS)
+    qtbot.waitUntil(lambda: dock.controller.progress.steps_done >= 5, timeout=RUN_MS)
     dock.toggle_pause()
     qtbot.waitUntil(lambda: dock.control.waiting, timeout=10_000)
     polls = dock.control.polls
@@ -151,20 +152,20 @@ def test_pause_and_resume_continue_from_the_same_step(studio, qtbot):
     steps = 3 * _batches_per_epoch()
     assert outcome["stop_reason"] == "completed" and dock.control.polls == steps
     assert sorted(set(np.round(dock.plots.batch_x, 6))) == sorted(np.round(dock.plots.batch_x, 6))  # no repeats
-    assert dock._steps_done == steps and dock.control.paused_seconds() >= 0.25
+    assert dock.controller.progress.steps_done == steps and dock.control.paused_seconds() >= 0.25
 
 
 def test_closing_during_a_run_asks_then_stops_cleanly(studio, qtbot):
     window, dock = studio()
     _example(window, epochs=40)
     dock.start()
-    qtbot.waitUntil(lambda: dock._steps_done >= 3, timeout=RUN_MS)
-    thread = dock._thread
+    qtbot.waitUntil(lambda: dock.controller.progress.steps_done >= 3, timeout=RUN_MS)
+    job = dock.controller.job
     window.ask = lambda title, text, buttons: "Cancel"
     assert dock.confirm_close() is False and dock.running
     window.ask = lambda title, text, buttons: "Stop and close" if title == "Training in progress" else "Discard"
     assert dock.confirm_close() is True
-    assert thread.isFinished() and not dock.running and dock._worker is None  # no thread left behind
+    assert job._thread.isFinished() and not dock.running and job not in live_jobs()  # no thread left behind
     assert window.editor.project.runs[-1]["stop_reason"] == "stopped"
     window.close()
     qtbot.wait(100)  # late queued reports must not reach a dead run
@@ -196,7 +197,7 @@ def test_data_error_is_shown_and_leaves_no_run(studio, qtbot, tmp_path):
     assert dock.start()
     outcome = _finish(qtbot, dock)
     assert outcome.get("failed") and "no such file" in dock.message.text()
-    assert window.editor.project.runs == [] and not any(dock.untitled_root.glob("*/graph.sprout"))
+    assert window.editor.project.runs == [] and not any(dock.controller.untitled_root.glob("*/graph.sprout"))
 
 
 def _fake_runs(folder, specs):

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 
 from blocks import default_registry
 from blocks.paper.pba import SPEC, PbaAugmenter, Schedule, load_schedule, parse_schedule, validate_policy
-from blocks.rules.pba_ops import (
+from blocks.rules.pba import (
     OP_NAMES,
     OPS,
     POLICY_LENGTH,

@@ -15,8 +15,9 @@ def _paper(s, P, N):
 
 
 def _layer(**kw):
-    from blocks.layers.excitation_dropout import classes
-    return classes()[0](**kw)
+    from blocks.layers.excitation_dropout import ExcitationDropout
+
+    return ExcitationDropout(**kw)
 
 
 @pytest.mark.parametrize("P, N", [(0.5, 4), (0.5, 64), (0.8, 10), (0.2, 2)])
@@ -48,12 +49,12 @@ def _tiny_model(seed=0):
     """Input 4 -> Dense 6 relu -> ED -> Dense 5 relu -> Dense 3 softmax -> Output marker."""
     import keras
 
-    from blocks.layers.excitation_dropout import classes
+    from blocks.layers.excitation_dropout import ExcitationDropout
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input((4,))
     h = keras.layers.Dense(6, activation="relu", bias_initializer="random_normal")(inp)
-    e = classes()[0](base_retain=0.5, name="ed")(h)
+    e = ExcitationDropout(base_retain=0.5, name="ed")(h)
     h2 = keras.layers.Dense(5, activation="relu", bias_initializer="random_normal")(e)
     out = keras.layers.Dense(3, activation="softmax")(h2)
     return keras.Model(inp, keras.layers.Identity(name="out")(out))
@@ -147,7 +148,7 @@ def test_identity_at_inference_and_uniform_fallback_without_labels():
 
 
 def test_step_uses_the_true_labels_and_resets():
-    from blocks.layers.excitation_dropout import classes
+    from blocks.layers.excitation_dropout import ExcitationDropout
 
     model = _tiny_model(seed=4)
     layer = model.get_layer("ed")
@@ -169,7 +170,7 @@ def test_step_uses_the_true_labels_and_resets():
     assert seen[2].shape == () and layer.saliency is None
     masks = []
     for s in seen[:2]:  # same seed, other labels: other dropout masks
-        twin = classes()[0](base_retain=0.5, seed=11)
+        twin = ExcitationDropout(base_retain=0.5, seed=11)
         object.__setattr__(twin, "saliency", s)
         masks.append(np.asarray(twin(np.ones((32, 6), "float32"), training=True)) == 0)
     assert (masks[0] != masks[1]).any()
@@ -211,7 +212,17 @@ def test_spec_rules():
     for bad in (0.0, 1.0):
         with pytest.raises(ParamError, match=f"Received: base_retain={bad}"):
             SPEC.validate_params({"base_retain": bad})
-    assert SPEC.training(SPEC.defaults()).train_step is make_train_step
+
+    import keras
+
+    def default_step(data):
+        return {}
+
+    # The hook is the two-pass step: it guides a model with the layer, leaves others alone.
+    hook = SPEC.training(SPEC.defaults()).train_step
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    assert hook(plain, default_step) is default_step
+    assert hook(_tiny_model(), default_step) is not default_step
 
 
 def test_example_trains_through_the_trainer_with_the_hook(registry, tmp_path):

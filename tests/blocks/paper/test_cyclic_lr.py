@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from blocks.paper.cyclic_lr import SPEC, _classes, cyclic_lr, half_cycle_steps
+from blocks.paper.cyclic_lr import SPEC, cyclic_lr, half_cycle_steps
 from engine.analysis.graph import analyze
 from engine.build.compiler import compile_document
 from engine.data.datasets import DataConfig, load_dataset
@@ -19,8 +19,10 @@ PAPER = {"mode": "triangular", "base_lr": 0.001, "max_lr": 0.006, "step_size": 2
 
 
 def _schedule(**over):
+    from blocks.layers.cyclic_lr import CyclicLR
+
     p = {**PAPER, **over}
-    return _classes()[0](p["base_lr"], p["max_lr"], p["step_size"], p["mode"], p["gamma"])
+    return CyclicLR(p["base_lr"], p["max_lr"], p["step_size"], p["mode"], p["gamma"])
 
 
 def _at(schedule, its):

@@ -5,13 +5,15 @@ import numpy as np
 import pytest
 
 from blocks import default_registry
-from blocks.paper.swapout import SPEC, _classes, stochastic_average
-from blocks.rules.swapout_schedule import apply_linear_schedule, linear_keep_schedule
+from blocks.paper.swapout import SPEC, stochastic_average
+from blocks.rules.swapout import apply_linear_schedule, linear_keep_schedule
 from blocks.spec import ShapeError
 
 
 def _layer(**kw):
-    return _classes()[0](**kw)
+    from blocks.layers.swapout import Swapout
+
+    return Swapout(**kw)
 
 
 def _masks(keep_x, keep_fx, shape=(32, 16, 16, 8), seed=7):
@@ -153,7 +155,7 @@ def test_example_project_uses_the_schedule():
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "resources" / "examples" / "digits_swapout.sprout"
+    path = Path(__file__).resolve().parents[3] / "resources" / "examples" / "digits_swapout.sprout"
     nodes = json.loads(path.read_text())["nodes"]
     swap = [n["params"] for n in nodes if n["block"] == "paper.swapout"]
     assert len(swap) >= 2
