@@ -8,16 +8,16 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from engine.errors import SproutError
-from gui.actions import EditActions
 from gui.canvas.export import export_png, export_svg
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
-from gui.code_view import CodeDialog
-from gui.editor import Editor
-from gui.inspector import Inspector
+from gui.editing.actions import EditActions
+from gui.editing.code_view import CodeDialog
+from gui.editing.editor import Editor
+from gui.editing.inspector import Inspector
+from gui.editing.palette import Palette
+from gui.editing.summary import SummaryPanel
 from gui.jobs import Job, describe_plainly
-from gui.palette import Palette
-from gui.summary import SummaryPanel
 from gui.training import install_training_dock
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"

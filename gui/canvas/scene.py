@@ -11,7 +11,7 @@ from engine.model.groups import boundary, live_members
 from gui import style
 from gui.canvas.group_items import GroupFrameItem, GroupItem
 from gui.canvas.items import LinkItem, NodeItem, PortItem, curve
-from gui.commands import AddLinkCommand, MoveNodesCommand
+from gui.editing.commands import AddLinkCommand, MoveNodesCommand
 
 
 class GraphScene(QGraphicsScene):

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from engine.data.datasets import EMBEDDED, DataConfig
 from engine.train.config import OPTIMIZERS, TrainConfig
-from gui.commands import SetProjectFieldCommand
+from gui.editing.commands import SetProjectFieldCommand
 from gui.jobs import Job, describe_plainly
 from gui.training.results import thumbnail
 

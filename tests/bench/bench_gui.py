@@ -40,8 +40,8 @@ def big_graph() -> dict:
     from PySide6.QtWidgets import QApplication
 
     from engine.model.project import Project, save_project
-    from gui.commands import SetParamsCommand
-    from gui.editor import Editor
+    from gui.editing.commands import SetParamsCommand
+    from gui.editing.editor import Editor
     from gui.main_window import MainWindow
     from tests.bench.bench_compile import resnet_document
 

@@ -73,7 +73,7 @@ def run() -> list[dict]:
     from engine.data.datasets import DataConfig, load_dataset
     from engine.train.config import TrainConfig
     from engine.train.workflow import open_project
-    from gui.editor import Editor
+    from gui.editing.editor import Editor
     from gui.main_window import MainWindow
     from gui.training import install_training_dock
     from tests.conftest import EXAMPLES

@@ -29,7 +29,7 @@ def no_job_left_behind(qapp):
 @pytest.fixture
 def make_window(qtbot, tmp_path):
     """Build MainWindows with a scripted ``ask`` (default answer: the first button)."""
-    from gui.editor import Editor
+    from gui.editing.editor import Editor
     from gui.main_window import MainWindow
 
     windows = []

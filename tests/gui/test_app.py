@@ -41,7 +41,7 @@ def test_window_shows_without_importing_tensorflow():
 
 
 def test_tensorflow_warms_up_on_the_job_worker(qtbot, tmp_path):
-    from gui.editor import Editor
+    from gui.editing.editor import Editor
     from gui.main_window import MainWindow
 
     window = MainWindow(Editor(autosave_folder=tmp_path / "autosave"), warm_up=True)

@@ -7,7 +7,7 @@ from PySide6.QtTest import QTest
 
 from engine.model.document import Link
 from gui.canvas.view import BLOCK_MIME
-from gui.palette import BLOCK_ROLE
+from gui.editing.palette import BLOCK_ROLE
 
 
 def _drop(window, block, scene_pos=QPointF(0, 0)):
@@ -115,7 +115,7 @@ def test_moving_is_one_undo_step(window, qtbot):
 
 def test_paste_of_multi_node_selection_keeps_internal_links(window):
     a, b, c = _chain(window, "core.input", "core.dense", "core.dense")
-    window.editor.stack.push(__import__("gui.commands", fromlist=["SetParamsCommand"]).SetParamsCommand(
+    window.editor.stack.push(__import__("gui.editing.commands", fromlist=["SetParamsCommand"]).SetParamsCommand(
         window.editor.doc, b, {"units": 7}))
     window.scene.select_uids([b, c])
     assert window.actions.copy()

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QThread, QTimer
 
 from engine.runs.results import write_history
-from gui.commands import SetProjectFieldCommand
+from gui.editing.commands import SetProjectFieldCommand
 from gui.jobs import live_jobs
 from gui.training import install_training_dock
 from tests.conftest import EXAMPLES, ROOT

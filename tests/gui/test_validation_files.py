@@ -8,7 +8,7 @@ import pytest
 
 from engine.model import project as project_mod
 from engine.model.project import dumps, load_project
-from gui.commands import AddLinkCommand, AddNodeCommand, SetParamsCommand
+from gui.editing.commands import AddLinkCommand, AddNodeCommand, SetParamsCommand
 from main import main
 from tests.conftest import EXAMPLES, ROOT
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from blocks.spec import ParamError
-from gui.commands import RenameNodeCommand, SetParamsCommand
+from gui.editing.commands import RenameNodeCommand, SetParamsCommand
 
 INT_LIMIT = 2_000_000_000
 

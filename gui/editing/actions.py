@@ -8,7 +8,7 @@ from engine.model.clipboard import copy_nodes, plan_paste
 from engine.model.groups import Group, new_group_id
 from engine.model.layout import layered_positions
 from gui.canvas.items import HEADER_H, NODE_W
-from gui.commands import (
+from gui.editing.commands import (
     AddLinkCommand,
     AddNodeCommand,
     GroupsCommand,

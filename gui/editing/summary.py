@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from engine.analysis.budget import BUDGET_FIELDS, BudgetLine, check_budget
 from engine.analysis.budget import over_budget as names_over
 from gui import style
-from gui.commands import SetProjectFieldCommand
+from gui.editing.commands import SetProjectFieldCommand
 
 GAUGE_COLORS = {"over": "#d32f2f", "near": "#f9a825", "ok": "#43a047"}
 
