@@ -6,15 +6,17 @@ data only: nothing in a file is ever evaluated.
 from __future__ import annotations
 
 import json
-import math
 import os
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from blocks.registry import Registry
-from engine import atomic
+from engine import atomic, reader
+from engine.data.config import DataConfig
 from engine.errors import ProjectFileError, SproutError
 from engine.model.document import GraphDocument
 from engine.model.groups import parse_groups
@@ -22,6 +24,10 @@ from engine.model.groups import parse_groups
 FORMAT = "sprout"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
+MAX_COORDINATE = 1e9  # canvas units; far beyond any real layout, well inside Qt's range
+# json.loads keeps a lone "\ud800" escape as a surrogate, which no UTF-8 save can encode;
+# proper pairs are joined into one character, so any match here is lone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 KNOWN_KEYS = {"format", "version", "nodes", "links", "data", "training", "runs", "budget", "groups"}
 
 # version -> function turning a dict of that version into the next version.
@@ -115,6 +121,9 @@ def write_atomic(path: Path, text: str) -> None:
         atomic.write_text(path, text)
     except OSError as exc:
         raise ProjectFileError(f"{path}: could not save ({exc.strerror or exc}); the previous file is unchanged") from None
+    except UnicodeEncodeError:  # loading refuses these; a caller may still have put one in
+        raise ProjectFileError(f"{path}: could not save: the project contains a lone surrogate; "
+                               "the previous file is unchanged") from None
 
 
 def load_project(path: str | os.PathLike, registry: Registry) -> Project:
@@ -123,19 +132,9 @@ def load_project(path: str | os.PathLike, registry: Registry) -> Project:
     Raises:
         ProjectFileError: naming the file and what is wrong with it.
     """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ProjectFileError(f"{path}: {size} bytes is too large for a project file")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ProjectFileError(f"{path}: no such project file") from None
-    except IsADirectoryError:
-        raise ProjectFileError(f"{path}: is a folder, not a project file") from None
-    except OSError as exc:
-        raise ProjectFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    project = parse_project(raw, registry, source=str(path))
+    path = Path(path)  # the bounded reader: no FIFO, device or file past MAX_BYTES
+    project = parse_project(reader.read_bytes(path, MAX_BYTES, "project file", ProjectFileError), registry,
+                            source=str(path))
     project.path = path
     return project
 
@@ -173,13 +172,14 @@ def from_dict(data: Any, registry: Registry, source: str = "<project>") -> Proje
 
     if not isinstance(data, dict):
         raise bad(f"expected a JSON object at the top, found {type(data).__name__}")
+    _check_values(data, bad)
     if data.get("format") != FORMAT:
         raise bad(f"not a Sprout project (\"format\" is {data.get('format')!r}, expected \"sprout\")")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise bad(f"\"version\" must be a whole number, found {version!r}")
+        raise bad(f"\"version\" must be a whole number, found {_brief(version)}")
     if version > VERSION:
-        raise bad(f"format version {version} was written by a newer Sprout; this one reads up to {VERSION}")
+        raise bad(f"format version {_brief(version)} was written by a newer Sprout; this one reads up to {VERSION}")
     while version < VERSION:
         if version not in MIGRATIONS:
             raise bad(f"format version {version} is no longer supported")
@@ -191,8 +191,8 @@ def from_dict(data: Any, registry: Registry, source: str = "<project>") -> Proje
     for i, item in enumerate(nodes):
         item = _typed(item, dict, f"nodes[{i}]", bad)
         uid = item.get("id")
-        if not isinstance(uid, str) or not uid or len(uid) > 200:
-            raise bad(f"nodes[{i}] needs a non-empty string \"id\", found {uid!r}")
+        if not isinstance(uid, str) or not uid or len(uid) > 200 or not uid.isprintable():
+            raise bad(f"nodes[{i}] needs a non-empty one-line string \"id\", found {_brief(uid)}")
         if uid in doc.nodes:
             raise bad(f"node id {uid!r} is used twice")
         block = item.get("block")
@@ -200,28 +200,28 @@ def from_dict(data: Any, registry: Registry, source: str = "<project>") -> Proje
             raise bad(f"node {uid}: \"block\" must be a block id string, found {block!r}")
         params = _typed(item.get("params", {}), dict, f"node {uid} params", bad)
         position = item.get("position", [0, 0])
-        if (not isinstance(position, list) or len(position) != 2
-                or not all(_finite_number(v) for v in position)):
-            raise bad(f"node {uid}: \"position\" must be [x, y] numbers, found {position!r}")
+        if not (isinstance(position, list) and len(position) == 2 and all(map(_coordinate, position))):
+            raise bad(f"node {uid}: \"position\" must be [x, y] numbers within ±{MAX_COORDINATE:.0e}, "
+                      f"found {_brief(position)}")
         title = item.get("title")
         if title is not None and not isinstance(title, str):
             raise bad(f"node {uid}: \"title\" must be text, found {title!r}")
         doc.add_node(block, params, tuple(position), title, uid=uid)
+    all_ends = []
     for i, item in enumerate(links):
         item = _typed(item, dict, f"links[{i}]", bad)
-        ends = []
-        for key in ("from", "to"):
-            end = item.get(key)
+        ends = [item.get("from"), item.get("to")]
+        for key, end in zip(("from", "to"), ends):
             if not (isinstance(end, list) and len(end) == 2 and all(isinstance(x, str) for x in end)):
-                raise bad(f"links[{i}] \"{key}\" must be [node id, port name], found {end!r}")
-            ends.append(end)
-        (src, sport), (dst, dport) = ends
-        try:
-            doc.add_link(src, sport, dst, dport)
-        except SproutError as exc:
-            raise bad(f"links[{i}]: {exc}") from None
+                raise bad(f"links[{i}] \"{key}\" must be [node id, port name], found {_brief(end)}")
+        all_ends.append((*ends[0], *ends[1]))
+    try:  # in bulk: one cycle check for the whole file, not one graph walk per link
+        doc.add_links(all_ends)
+    except SproutError as exc:
+        raise bad(f"links[{getattr(exc, 'index', '?')}]: {exc}") from None
     project = Project(doc)
     project.data = _typed(data.get("data", {"source": "digits"}), dict, "data", bad)
+    DataConfig.from_dict(project.data)  # read later by the GUI and trainer, outside error handling
     project.training = _typed(data.get("training", {}), dict, "training", bad)
     project.runs = _typed(data.get("runs", []), list, "runs", bad)
     project.budget = _typed(data.get("budget", {}), dict, "budget", bad)
@@ -236,8 +236,60 @@ def _typed(value, typ, what, bad):
     return value
 
 
-def _finite_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+def _coordinate(v) -> bool:  # abs(v) <= bound: exact for any int (no OverflowError), False for NaN
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_COORDINATE
+
+
+def _check_values(data: dict, bad) -> None:
+    """One pass over every key and value, before anything reads them.
+
+    Refuses text no UTF-8 file can hold (a lone surrogate: save and autosave would fail
+    later) and numbers no float can hold (an integer past 1.8e308, or ``1e400``, which
+    json reads as infinity), naming where each is. Iterative: nesting is bounded by json.
+    """
+    stack = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found:
+                raise bad(f"{_where(data, path)} contains an invalid character "
+                          f"(a lone surrogate \\u{ord(found.group()):04x})")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not abs(value) <= sys.float_info.max:  # exact for ints of any size; False for NaN
+                raise bad(f"{_where(data, path)} is a number out of range ({_brief(value)}; the largest is 1.8e308)")
+        elif isinstance(value, dict):
+            for key in reversed(list(value)):  # reversed: the stack then yields file order
+                if _SURROGATE.search(key):
+                    raise bad(f"{_where(data, (*path, key))} (a key) contains an invalid character (a lone surrogate)")
+                stack.append(((*path, key), value[key]))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
+
+
+def _where(data: dict, path: tuple) -> str:
+    """``("nodes", 1, "title")`` -> ``node n2: "title"``; elsewhere ``"data"."source"``."""
+    head, rest = "", path
+    if len(path) >= 2 and path[0] == "nodes" and isinstance(path[1], int):
+        node = data["nodes"][path[1]]
+        uid = node.get("id") if isinstance(node, dict) else None
+        ok = isinstance(uid, str) and 0 < len(uid) <= 200 and uid.isprintable() and not _SURROGATE.search(uid)
+        head, rest = (f"node {uid}" if ok else f"nodes[{path[1]}]"), path[2:]
+    keys = "".join(f"[{k}]" if isinstance(k, int) else f'."{_safe(k)}"' for k in rest).lstrip(".")
+    return f"{head}: {keys}" if head and keys else head or keys or "the file"
+
+
+def _safe(text: str) -> str:
+    """A key as one printable line: surrogates and control characters escaped, long keys cut."""
+    text = ascii(text)[1:-1] if not text.isprintable() or _SURROGATE.search(text) else text
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _brief(v) -> str:
+    """A short repr for messages: a 400-digit integer or a long list would bury them."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 64:
+        return f"an integer of about {int(v.bit_length() * 0.30103) + 1} digits"
+    return repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
 
 
 def _reject_constant(name: str):

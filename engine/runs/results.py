@@ -8,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import atomic
+from engine import atomic, reader
+from engine.errors import SproutError
 
 PREDICTIONS_FILE = "predictions.npz"
 HISTORY_FILE = "history.csv"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 MAX_MISCLASSIFIED = 32
+HISTORY_LIMIT = 64 * 1024 * 1024  # bytes read at most (the bounded reader counts them)
+PREDICTIONS_LIMIT = 512 * 1024 * 1024
 
 
 def read_history(folder: Path) -> list[dict]:
@@ -21,8 +24,12 @@ def read_history(folder: Path) -> list[dict]:
     path = Path(folder) / HISTORY_FILE
     if not path.is_file():
         return []
+    try:
+        text = reader.read_text(path, HISTORY_LIMIT, "history file")
+    except SproutError:
+        return []  # a run folder someone tampered with shows no curve rather than hanging
     rows = []
-    with path.open(newline="", encoding="utf-8") as fh:
+    with io.StringIO(text, newline="") as fh:
         for raw in csv.DictReader(fh):
             row = {}
             for key, value in raw.items():
@@ -105,10 +112,11 @@ def load_class_results(folder: Path) -> ClassResults | None:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as f:
+        data = io.BytesIO(reader.read_bytes(path, PREDICTIONS_LIMIT, "predictions file"))
+        with np.load(data, allow_pickle=False) as f:
             return ClassResults(f["y_true"], f["y_pred"], [str(c) for c in f["class_names"]], str(f["split"]),
                                 f["mis_x"], f["mis_index"])
-    except (OSError, ValueError, KeyError):
+    except (SproutError, OSError, ValueError, KeyError):
         return None
 
 

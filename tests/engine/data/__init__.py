@@ -1,0 +1,1 @@
+"""Tests of engine/data: hostile files, bounded reads, data validation."""
