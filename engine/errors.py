@@ -50,3 +50,7 @@ class CompileError(NodeError):
 
 class TrainingError(SproutError):
     """Training cannot start or continue."""
+
+
+class RunFolderError(SproutError):
+    """A run or output folder cannot be created or written."""

@@ -5,7 +5,7 @@ import sys
 
 from cli.common import StopFlag, report_result
 from cli.progress import ProgressBar
-from engine.runs.writer import write_training_files
+from engine.runs.writer import prepare_folder, write_training_files
 from engine.train.workflow import open_project, plan_run, run_training
 
 NEEDS_KERAS = True
@@ -30,6 +30,7 @@ def run(args) -> int:
     if args.label:
         project.data["label"] = args.label
     plan = plan_run(project, epochs=args.epochs, data=args.data, seed=args.seed, batch_size=args.batch_size)
+    prepare_folder(args.out)  # a bad --out is reported before any training time is spent
     stop = StopFlag()
     print(f"training {args.project} for {plan.train_config.epochs} epochs on {plan.data_config.source} "
           "(Ctrl+C stops after the current batch and keeps the weights)", file=sys.stderr)

@@ -55,14 +55,43 @@ def save_model(model, path: str | Path) -> Path:
 
     absl = logging.getLogger("absl")
     level = absl.level
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ModelFileError(f"{path}: {parent} is a file, not a folder")
+            break
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         absl.setLevel(logging.ERROR)  # .h5 is the user's explicit choice: skip Keras's "legacy" nag
-        with atomic.replacing(path) as tmp:
-            model.save(tmp)
+        if path.suffix == ".keras":
+            with atomic.replacing(path) as tmp:
+                model.save(tmp)
+        else:
+            atomic.write_bytes(path, _h5_bytes(model))
     except OSError as exc:
         raise ModelFileError(f"{path}: could not save ({exc.strerror or exc}); "
                              "the previous file is unchanged") from None
     finally:
         absl.setLevel(level)
     return path
+
+
+def _h5_bytes(model) -> bytes:
+    """The ``.h5`` file of ``model``, built in memory.
+
+    HDF5 writing straight to a file that hits a full disk raises ``RuntimeError`` from
+    deep inside the library and leaves it in a state that crashes the process later
+    (seen: a segfault at the next HDF5 call). Built in memory, the only disk write is a
+    plain one through the atomic writer, whose failure is an ordinary ``OSError``.
+    Keras's public ``model.save`` needs a path, so this calls the function it delegates
+    to for ``.h5`` (pinned Keras 3.15; tests/engine/build/test_model_files.py guards it).
+    """
+    import io
+
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        legacy_h5_format.save_model_to_hdf5(model, f)
+    return buffer.getvalue()

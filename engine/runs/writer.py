@@ -7,16 +7,43 @@ or a full disk leaves either the previous file or the complete new one under its
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
 from engine import atomic
-from engine.build.modelio import save_model
+from engine.build.modelio import ModelFileError, save_model
+from engine.errors import RunFolderError
 from engine.runs.results import HISTORY_FILE, write_history
 
 RECORD_FILE = "run.json"
 SNAPSHOT_FILE = "graph.sprout"
 SUMMARY_FILE = "summary.json"
+
+
+def prepare_folder(folder: str | Path) -> Path:
+    """Create ``folder`` (and its parents) for run files, or say in one line why it cannot be.
+
+    Called before training, so a bad ``--out`` costs no training time.
+
+    Raises:
+        RunFolderError: the path is a file, lies under a file, or cannot be created or written.
+    """
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"{out}: is a file, not a folder; choose a folder for the run files")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise RunFolderError(f"{out}: {parent} is a file, not a folder")
+            break
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFolderError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK):
+        raise RunFolderError(f"{out}: the folder is not writable")
+    return out
 
 
 def write_training_files(folder: str | Path, model, result, config, dataset) -> list[Path]:
@@ -26,8 +53,17 @@ def write_training_files(folder: str | Path, model, result, config, dataset) -> 
     gives ``last.keras``. A diverged run (NaN loss) saves no model with NaN weights.
     Returns the files written.
     """
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_folder(folder)
+    try:
+        return _write_training_files(out, model, result, config, dataset)
+    except ModelFileError as exc:
+        raise RunFolderError(str(exc)) from None
+    except OSError as exc:
+        raise RunFolderError(f"{out}: could not write the run files ({exc.strerror or exc}); "
+                             "files already there are unchanged") from None
+
+
+def _write_training_files(out: Path, model, result, config, dataset) -> list[Path]:
     written = []
     if result.last_weights is not None:
         best = model.get_weights()
