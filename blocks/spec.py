@@ -168,12 +168,15 @@ class TrainingHooks:
 
     Attributes:
         lr_schedule: ``(base_lr, steps_per_epoch, epochs) -> keras LearningRateSchedule``
-            (a registered, serializable schedule updated every iteration).
+            (a registered, serializable schedule updated every optimizer iteration;
+            ``steps_per_epoch`` counts optimizer steps, i.e. batches x ``steps_per_batch``).
         augment: ``(x_batch, epoch, rng) -> x_batch`` applied to training batches only
             (numpy in, numpy out; ``epoch`` counts from 0).
         train_step: ``(model, default_step) -> step(data)`` replacing Keras's train step.
         epoch_divisor: the trainer runs ``ceil(epochs / epoch_divisor)`` epochs (free
             adversarial training replays each batch m times).
+        steps_per_batch: optimizer steps the train step takes per batch (free adversarial
+            training: m); learning-rate schedules are sized in optimizer steps.
         evaluate: ``(model, x, y) -> dict`` of extra test metrics (e.g. PGD accuracy).
     """
 
@@ -181,6 +184,7 @@ class TrainingHooks:
     augment: Callable | None = None
     train_step: Callable | None = None
     epoch_divisor: int = 1
+    steps_per_batch: int = 1
     evaluate: Callable | None = None
 
 

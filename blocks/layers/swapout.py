@@ -12,8 +12,8 @@ class Swapout(keras.layers.Layer):
     """Mixes a skip input X and a residual input F(X) with independent unit masks.
 
     Args:
-        keep_x: probability that a unit keeps X (theta1), 0 < keep_x <= 1.
-        keep_fx: probability that a unit keeps F(X) (theta2), 0 < keep_fx <= 1.
+        keep_x: probability that a unit keeps X (theta1), 0 <= keep_x <= 1.
+        keep_fx: probability that a unit keeps F(X) (theta2), 0 <= keep_fx <= 1.
         inference: ``deterministic`` (the masks' expectation) or ``stochastic`` (keep sampling).
         seed: seed of the mask draws.
     """
@@ -21,8 +21,8 @@ class Swapout(keras.layers.Layer):
     def __init__(self, keep_x=1.0, keep_fx=1.0, inference="deterministic", seed=None, **kwargs):
         super().__init__(**kwargs)
         for label, value in (("keep_x", keep_x), ("keep_fx", keep_fx)):
-            if not 0.0 < float(value) <= 1.0:
-                raise ValueError(f"Expected 0 < {label} <= 1. Received: {label}={value!r}")
+            if not 0.0 <= float(value) <= 1.0:  # also refuses NaN
+                raise ValueError(f"Expected 0 <= {label} <= 1. Received: {label}={value!r}")
         if inference not in SWAPOUT_INFERENCE_MODES:
             raise ValueError(f"Expected inference in {list(SWAPOUT_INFERENCE_MODES)}. "
                              f"Received: inference={inference!r}")
@@ -40,7 +40,7 @@ class Swapout(keras.layers.Layer):
                              f"Received: input_shape={input_shape}")
 
     def _mask(self, like, keep):
-        # uniform draws lie in [0, 1), so keep = 1 always keeps: exactly X + F(X).
+        # uniform draws lie in [0, 1), so keep = 1 always keeps and keep = 0 never does.
         draw = keras.random.uniform(ops.shape(like), seed=self.seed_generator, dtype=like.dtype)
         return ops.cast(ops.less(draw, keep), like.dtype)
 

@@ -20,7 +20,11 @@ from blocks.spec import BlockSpec, ParamError, ParamSpec, TrainingHooks
 
 
 def half_cycle_steps(params, steps_per_epoch: int) -> int:
-    """Iterations per half cycle: ``step_size``, or ``step_size_epochs`` epochs' worth when > 0."""
+    """Iterations per half cycle: ``step_size``, or ``step_size_epochs`` epochs' worth when > 0.
+
+    ``steps_per_epoch`` counts optimizer steps, not batches: with free adversarial
+    training every batch is m steps, and the trainer passes batches x m.
+    """
     if params["step_size_epochs"] > 0:
         return max(1, round(params["step_size_epochs"] * steps_per_epoch))
     return params["step_size"]
@@ -73,7 +77,8 @@ SPEC = BlockSpec(
                       low=0.0, high=10.0),
             ParamSpec("max_lr", "float", 0.006, "Upper bound of the learning rate (middle of each cycle).",
                       low=0.0, high=10.0, low_open=True),
-            ParamSpec("step_size", "int", 2000, "Iterations (batches) per half cycle.", low=1, high=10_000_000),
+            ParamSpec("step_size", "int", 2000, "Iterations (optimizer steps: batches, or batches x m with "
+                      "free adversarial training) per half cycle.", low=1, high=10_000_000),
             ParamSpec("step_size_epochs", "float", 0.0,
                       "Half cycle in epochs (2-10 in the paper); 0 uses step_size instead.", low=0.0, high=10_000.0),
             ParamSpec("gamma", "float", 0.99994, "Per-iteration decay of the amplitude in 'exp_range'.",

@@ -8,6 +8,9 @@ the optimizer and the input gradient moves the perturbation one FGSM step,
 at the old ``delta``. ``delta`` is carried over from minibatch to minibatch (it is only
 zeroed once, when training starts) and the trainer divides the epochs by ``m``, so the
 number of forward/backward passes equals natural training's: robustness "for free".
+Each replay is one optimizer step, so a learning-rate schedule (cyclical LR) is sized in
+optimizer steps, batches x m per epoch, as in the authors' code; the trainer reads m from
+``epoch_divisor``.
 
 ``delta`` is a non-trainable ``tf.Variable`` owned by the train step (not by the model, so
 it is neither trained nor saved). Its first axis grows to the largest batch seen; a
@@ -160,7 +163,7 @@ def _hooks(params):
     return TrainingHooks(
         train_step=lambda model, default_step: make_train_step(
             model, params["epsilon"], params["replays"], params["clip_min"], params["clip_max"]),
-        epoch_divisor=params["replays"], evaluate=_evaluate(params))
+        epoch_divisor=params["replays"], steps_per_batch=params["replays"], evaluate=_evaluate(params))
 
 
 SPEC = BlockSpec(

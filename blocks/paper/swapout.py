@@ -7,7 +7,9 @@ or X + F(X). The masks are per element (not per channel, not shared), and traini
 not rescale the kept values. At inference the paper compares two modes: "deterministic"
 replaces each mask by its expectation (theta1 * X + theta2 * F(X)); "stochastic" keeps
 sampling and averages several forward passes (:func:`stochastic_average`), which the
-paper found better. The linear depth schedule it recommends lives in
+paper found better. A keep probability may be 0, for the paper's special cases:
+(theta1, theta2) = (1, 0) is the skip path alone (Y = X), (0, 1) a plain feed-forward
+layer (Y = F(X)) and (0, theta) dropout on F(X) without rescaling. The linear depth schedule it recommends lives in
 ``blocks.rules.swapout``.
 
 Cost: two multiply-accumulates per output value (theta1 * X, then + theta2 * F(X)).
@@ -73,9 +75,10 @@ def _build(params, name):
 
 def _keep_param(name: str, path: str) -> ParamSpec:
     return ParamSpec(name, "float", 0.75,
-                     f"Probability that a unit keeps {path} (theta in the paper); 1 always keeps it. "
-                     "Use the linear depth schedule: 1 at the first block down to 0.5 at the last.",
-                     low=0.0, high=1.0, low_open=True)
+                     f"Probability that a unit keeps {path} (theta in the paper); 1 always keeps it, "
+                     "0 always drops it. Use the linear depth schedule: 1 at the first block down to "
+                     "0.5 at the last.",
+                     low=0.0, high=1.0)
 
 
 SPEC = BlockSpec(
@@ -88,9 +91,11 @@ SPEC = BlockSpec(
         "architecture per step. No rescaling while training. At inference 'deterministic' "
         "uses keep_x*X + keep_fx*F(X); 'stochastic' keeps sampling so you can average many "
         "passes (blocks.paper.swapout.stochastic_average, 30 passes), which the paper found "
-        "more accurate. With keep_x = keep_fx = 1 it is exactly Add. Give early blocks high "
-        "keep probabilities and later ones lower (blocks.rules.swapout: linear from 1 to "
-        "0.5). Costs 2 multiply-accumulates per value.",
+        "more accurate. With keep_x = keep_fx = 1 it is exactly Add; keep_x = 1, keep_fx = 0 "
+        "passes X alone; keep_x = 0, keep_fx = 1 passes F(X) alone (a plain layer); keep_x = 0 "
+        "with keep_fx < 1 is dropout on F(X). Give early blocks high keep probabilities and "
+        "later ones lower (blocks.rules.swapout: linear from 1 to 0.5). Costs 2 "
+        "multiply-accumulates per value.",
     inputs=(PortSpec("x"), PortSpec("fx")), outputs=OUT,
     params=(_keep_param("keep_x", "the skip input X"),
             _keep_param("keep_fx", "the residual input F(X)"),

@@ -60,10 +60,17 @@ class Event:
 
 @dataclass
 class RemovedNode:
-    """What :meth:`GraphDocument.remove_node` took away, enough to put it back."""
+    """What :meth:`GraphDocument.remove_node` took away, enough to put it back.
+
+    ``index`` is the node's place in the node order and ``orders`` each link's place in
+    the link order: both are what the project file lists, so a restore that ignored them
+    would make Delete then Undo rewrite the file.
+    """
 
     node: Node
     links: list[Link] = field(default_factory=list)
+    index: int | None = None
+    orders: list[int] = field(default_factory=list)
 
 
 class GraphDocument:
@@ -134,6 +141,10 @@ class GraphDocument:
         Raises:
             NodeError: unknown block, bad parameter or a uid in use.
         """
+        return self._add_node(block, params, position, title, uid, index=None)
+
+    def _add_node(self, block, params, position, title, uid, index: int | None) -> str:
+        """:meth:`add_node`, placing the node at ``index`` in the node order (None: last)."""
         uid = uid or self.new_uid()
         if uid in self._nodes:
             raise NodeError(uid, "a node with this id exists already")
@@ -143,7 +154,13 @@ class GraphDocument:
             raise NodeError(uid, str(exc)) from None
         clean = self._validate(uid, spec, params)
         node = Node(uid, spec.id, clean, (float(position[0]), float(position[1])), title or spec.title)
-        self._nodes[uid] = node
+        if index is None or index >= len(self._nodes):
+            self._nodes[uid] = node
+        else:  # a dict keeps insertion order only: rebuild it around the restored node
+            items = list(self._nodes.items())
+            items.insert(max(index, 0), (uid, node))
+            self._nodes.clear()
+            self._nodes.update(items)
         self.graph.add_node(uid)
         self._emit(Event("node_added", uid))
         return uid
@@ -151,20 +168,24 @@ class GraphDocument:
     def remove_node(self, uid: str) -> RemovedNode:
         """Delete a node and its links; the result lets an undo put both back."""
         node = self.node(uid)
-        removed = RemovedNode(copy.deepcopy(node), self.links_of(uid))
-        for link in removed.links:
-            self.remove_link(link)
+        removed = RemovedNode(copy.deepcopy(node), self.links_of(uid), index=list(self._nodes).index(uid))
+        removed.orders = [self.remove_link(link) for link in removed.links]
         del self._nodes[uid]
         self.graph.remove_node(uid)
         self._emit(Event("node_removed", uid, data=removed))
         return removed
 
     def restore_node(self, removed: RemovedNode) -> None:
-        """Undo :meth:`remove_node`: the node, then its links in their old order."""
+        """Undo :meth:`remove_node`: the node at its old place, then its links in their old order.
+
+        Restore nodes removed one after another in the reverse order of their removal:
+        each ``index`` was taken with the later-removed nodes still present.
+        """
         n = removed.node
-        self.add_node(n.block, n.params, n.position, n.title, uid=n.uid)
-        for link in removed.links:
-            self.add_link(link.source, link.source_port, link.target, link.target_port)
+        self._add_node(n.block, n.params, n.position, n.title, n.uid, index=removed.index)
+        orders = removed.orders if len(removed.orders) == len(removed.links) else [None] * len(removed.links)
+        for link, order in zip(removed.links, orders):
+            self.restore_link(link, order)
 
     def set_params(self, uid: str, params: dict) -> dict:
         """Change some parameters; returns the previous full set. No event if nothing changed."""
@@ -245,6 +266,18 @@ class GraphDocument:
         self._emit(Event("link_added", link=link))
         return link
 
+    def restore_link(self, link: Link, order: int | None = None) -> Link:
+        """Undo :meth:`remove_link`: checked as by :meth:`add_link`, put back at ``order``.
+
+        ``order`` is what :meth:`remove_link` returned (None: last). Links are listed by
+        it, so the link takes its old place in :meth:`links` and in the saved file.
+        """
+        link = self.check_link(link.source, link.source_port, link.target, link.target_port)
+        self.graph.add_edge(link.source, link.target, key=(link.source_port, link.target_port), link=link,
+                            order=next(self._counter) if order is None else order)
+        self._emit(Event("link_added", link=link))
+        return link
+
     def add_links(self, ends) -> list[Link]:
         """Add many links at once: all of them, or none. Linear in the size of the graph.
 
@@ -285,13 +318,15 @@ class GraphDocument:
             self._emit(Event("link_added", link=link))
         return links
 
-    def remove_link(self, link: Link) -> None:
-        """Delete a link."""
+    def remove_link(self, link: Link) -> int:
+        """Delete a link; returns its place in the link order, for :meth:`restore_link`."""
         key = (link.source_port, link.target_port)
         if not self.graph.has_edge(link.source, link.target, key):
             raise PortError(f"No link {link.source}.{link.source_port} -> {link.target}.{link.target_port}")
+        order = self.graph.edges[link.source, link.target, key]["order"]
         self.graph.remove_edge(link.source, link.target, key)
         self._emit(Event("link_removed", link=link))
+        return order
 
     # -- whole document --------------------------------------------------------------
     def clear(self) -> None:

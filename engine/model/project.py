@@ -17,9 +17,10 @@ from typing import Any
 from blocks.registry import Registry
 from engine import atomic, reader
 from engine.data.config import DataConfig
-from engine.errors import ProjectFileError, SproutError
+from engine.errors import ProjectFileError, SproutError, TrainingError
 from engine.model.document import GraphDocument
 from engine.model.groups import parse_groups
+from engine.train.config import TrainConfig
 
 FORMAT = "sprout"
 VERSION = 1
@@ -223,7 +224,11 @@ def from_dict(data: Any, registry: Registry, source: str = "<project>") -> Proje
     project.data = _typed(data.get("data", {"source": "digits"}), dict, "data", bad)
     DataConfig.from_dict(project.data)  # read later by the GUI and trainer, outside error handling
     project.training = _typed(data.get("training", {}), dict, "training", bad)
-    project.runs = _typed(data.get("runs", []), list, "runs", bad)
+    try:  # read later by the GUI's training form and the trainer, outside error handling
+        TrainConfig.from_dict(project.training)
+    except TrainingError as exc:
+        raise bad(str(exc)) from None
+    project.runs = _check_runs(_typed(data.get("runs", []), list, "runs", bad), bad)
     project.budget = _typed(data.get("budget", {}), dict, "budget", bad)
     project.groups = parse_groups(data.get("groups", []), doc, source)
     project.extra = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
@@ -234,6 +239,52 @@ def _typed(value, typ, what, bad):
     if not isinstance(value, typ):
         raise bad(f"\"{what}\" must be a JSON {'object' if typ is dict else 'array'}, found {type(value).__name__}")
     return value
+
+
+# What a run record (engine.runs.store.make_record) holds, as the runs view reads it.
+# Other keys are kept as they are; absent keys are fine (the view shows a blank).
+_RUN_TEXT = ("name", "folder", "created", "stop_reason", "message")
+_RUN_NUMBERS = ("params", "macs", "epochs_run")
+_RUN_OBJECTS = ("data", "training")
+
+
+def _check_runs(runs: list, bad) -> list:
+    """Refuse run records the studio could not show: one line naming ``runs[i]`` and the key.
+
+    Ids are plain folder names (``engine.runs.store.is_run_id``): a record is data and
+    must never steer Sprout to another folder.
+    """
+    from engine.runs.store import is_run_id  # engine.runs imports the trainer: keep loading light
+
+    for i, record in enumerate(runs):
+        where = f"runs[{i}]"
+        if not isinstance(record, dict):
+            raise bad(f"{where} must be a JSON object, found {type(record).__name__}")
+        if not is_run_id(record.get("id")):
+            raise bad(f"{where}: \"id\" must be a plain folder name (no separators, no leading dot, "
+                      f"at most 120 characters), found {_brief(record.get('id'))}")
+        for key in _RUN_TEXT:
+            if key in record and not isinstance(record[key], str):
+                raise bad(f"{where}: \"{key}\" must be text, found {_brief(record[key])}")
+        for key in (*_RUN_NUMBERS, "best_epoch"):
+            value = record.get(key)
+            if key in record and not (_finite(value) or (key == "best_epoch" and value is None)):
+                raise bad(f"{where}: \"{key}\" must be a finite number, found {_brief(value)}")
+        for key in _RUN_OBJECTS:
+            if key in record and not isinstance(record[key], dict):
+                raise bad(f"{where}: \"{key}\" must be a JSON object, found {_brief(record[key])}")
+        metrics = record.get("metrics", {})
+        if not isinstance(metrics, dict):
+            raise bad(f"{where}: \"metrics\" must be a JSON object, found {_brief(metrics)}")
+        for split, values in metrics.items():
+            if not isinstance(values, dict):  # {"test": {"accuracy": ...}, ...}
+                raise bad(f"{where}: \"metrics\".\"{_safe(split)}\" must be a JSON object, "
+                          f"found {_brief(values)}")
+    return runs
+
+
+def _finite(v) -> bool:  # abs(v) <= max: exact for any int (no OverflowError), False for NaN and inf
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= sys.float_info.max
 
 
 def _coordinate(v) -> bool:  # abs(v) <= bound: exact for any int (no OverflowError), False for NaN

@@ -60,6 +60,15 @@ def effective_epochs(compiled: CompiledGraph, config: TrainConfig) -> int:
     return max(1, math.ceil(config.epochs / divisor))
 
 
+def optimizer_steps_per_batch(compiled: CompiledGraph) -> int:
+    """Optimizer steps the train step takes per minibatch (free adversarial training: m).
+
+    A learning-rate schedule counts optimizer iterations, so it is sized in these steps
+    (epochs x batches x replays, as the free adversarial training reference code does).
+    """
+    return max([h.steps_per_batch for _, h in compiled.hooks] + [1])
+
+
 def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig) -> None:
     """Check data against the model and compile it with loss, optimizer and metrics.
 
@@ -100,7 +109,8 @@ def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig
     }
     metrics = ["accuracy"] if dataset.task == "classification" else []
     schedule = _single_hook(compiled, "lr_schedule")
-    steps = max(1, math.ceil(len(dataset.x_train) / config.batch_size))
+    # Iterations per epoch as the optimizer counts them (a free adversarial batch is m steps).
+    steps = max(1, math.ceil(len(dataset.x_train) / config.batch_size)) * optimizer_steps_per_batch(compiled)
     lr = schedule(config.learning_rate, steps, effective_epochs(compiled, config)) if schedule else None
     model.compile(optimizer=make_optimizer(config, lr), loss=losses[loss](), metrics=metrics)
     step = _single_hook(compiled, "train_step")

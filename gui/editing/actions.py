@@ -81,10 +81,16 @@ class EditActions:
             self.delete_selection()
 
     def paste(self, text: str | None = None, label: str = "Paste") -> list[str]:
-        """Paste nodes from the clipboard (or ``text``) with fresh ids, links kept."""
+        """Paste nodes from the clipboard (or ``text``) with fresh ids, links kept.
+
+        Returns the new uids; [] when the text holds no Sprout blocks.
+
+        Raises:
+            PasteError: a Sprout payload a project file could not hold; nothing changed.
+        """
         if text is None:
             text = QApplication.clipboard().text()
-        plan = plan_paste(self.doc, text or "")
+        plan = plan_paste(self.doc, text or "")  # validated as a project file, before any command
         if not plan or not plan[0]:
             return []
         nodes, links = plan

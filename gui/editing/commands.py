@@ -10,7 +10,7 @@ import time
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.model.document import GraphDocument, Link
+from engine.model.document import GraphDocument, Link, RemovedNode
 
 PARAMS_ID = 1001
 MERGE_WINDOW_S = 2.0  # edits of one field closer than this in time are one undo step
@@ -32,25 +32,23 @@ class AddNodeCommand(QUndoCommand):
 
 
 class RemoveNodesCommand(QUndoCommand):
-    """Delete nodes with their links; undo restores nodes, then links in their old order."""
+    """Delete nodes with their links; undo puts each back where it was in the file's order."""
 
     def __init__(self, doc: GraphDocument, uids):
         self.doc = doc
         self.uids = [u for u in doc.nodes if u in set(uids)]
         super().__init__(f"Delete {len(self.uids)} node{'s' if len(self.uids) != 1 else ''}")
-        self.saved = []
-        self.links: list[Link] = []
+        self.removed: list[RemovedNode] = []
 
     def redo(self):
-        chosen = set(self.uids)
-        self.links = [lk for lk in self.doc.links() if lk.source in chosen or lk.target in chosen]
-        self.saved = [self.doc.remove_node(u).node for u in self.uids]
+        self.removed = [self.doc.remove_node(u) for u in self.uids]
 
     def undo(self):
-        for n in self.saved:
-            self.doc.add_node(n.block, n.params, n.position, n.title, uid=n.uid)
-        for lk in self.links:
-            self.doc.add_link(lk.source, lk.source_port, lk.target, lk.target_port)
+        # Reverse order: each RemovedNode's index and link orders were taken with the
+        # nodes removed after it still present. Links between two removed nodes went
+        # with the first; the second's record has them no longer, so none is added twice.
+        for removed in reversed(self.removed):
+            self.doc.restore_node(removed)
 
 
 class AddLinkCommand(QUndoCommand):
@@ -59,12 +57,13 @@ class AddLinkCommand(QUndoCommand):
     def __init__(self, doc: GraphDocument, link: Link):
         super().__init__(f"Connect {link.source} to {link.target}")
         self.doc, self.link = doc, link
+        self.order: int | None = None  # after an undo: where a redo puts the link back
 
     def redo(self):
-        self.doc.add_link(self.link.source, self.link.source_port, self.link.target, self.link.target_port)
+        self.doc.restore_link(self.link, self.order)
 
     def undo(self):
-        self.doc.remove_link(self.link)
+        self.order = self.doc.remove_link(self.link)
 
 
 class RemoveLinkCommand(QUndoCommand):
@@ -73,12 +72,13 @@ class RemoveLinkCommand(QUndoCommand):
     def __init__(self, doc: GraphDocument, link: Link):
         super().__init__(f"Disconnect {link.source} from {link.target}")
         self.doc, self.link = doc, link
+        self.order: int | None = None
 
     def redo(self):
-        self.doc.remove_link(self.link)
+        self.order = self.doc.remove_link(self.link)
 
     def undo(self):
-        self.doc.add_link(self.link.source, self.link.source_port, self.link.target, self.link.target_port)
+        self.doc.restore_link(self.link, self.order)  # back at its old place in the file
 
 
 class MoveNodesCommand(QUndoCommand):

@@ -1,25 +1,12 @@
-"""The inspector: typed editors built from a block's parameter specs."""
+"""The inspector: typed editors (gui.editing.param_editors) built from a block's parameter specs."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QScrollArea,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from blocks.spec import ParamError
 from gui.editing.commands import RenameNodeCommand, SetParamsCommand
-
-INT_LIMIT = 2_000_000_000
+from gui.editing.param_editors import make_editor
 
 
 class Inspector(QScrollArea):
@@ -100,7 +87,8 @@ class Inspector(QScrollArea):
         self.title_edit.editingFinished.connect(self._rename)
         form.addRow("Title", self.title_edit)
         for p in spec.params:
-            widget = self._make_editor(p)
+            widget = make_editor(p)
+            widget.edited.connect(self._edit)
             widget.setToolTip(f"{p.help}\nAccepted: {p.describe_range()}")
             label = QLabel(p.name.replace("_", " "))
             label.setToolTip(p.help)
@@ -117,49 +105,6 @@ class Inspector(QScrollArea):
         self.setWidget(page)
         self._load_values()
 
-    def _make_editor(self, p):
-        if p.kind == "bool":
-            w = QCheckBox()
-            w.toggled.connect(lambda v, n=p.name: self._edit(n, bool(v)))
-        elif p.kind == "choice":
-            w = QComboBox()
-            for c in p.choices:
-                w.addItem(str(c), c)
-            w.currentIndexChanged.connect(lambda i, n=p.name, box=w: self._edit(n, box.itemData(i)))
-        elif p.kind == "int":
-            w = self._int_box(p)
-            w.valueChanged.connect(lambda v, n=p.name: self._edit(n, int(v)))
-        elif p.kind == "float":
-            w = QDoubleSpinBox()
-            w.setDecimals(6 if (p.high or 1) <= 10 else 3)
-            step = 10 ** -w.decimals()
-            w.setRange((p.low if p.low is not None else -1e9) + (step if p.low_open else 0),
-                       (p.high if p.high is not None else 1e9) - (step if p.high_open else 0))
-            w.setSingleStep(0.05 if (p.high or 10) <= 1 else 0.1)
-            w.valueChanged.connect(lambda v, n=p.name: self._edit(n, float(v)))
-        elif p.kind == "tuple":
-            w = QWidget()
-            row = QHBoxLayout(w)
-            row.setContentsMargins(0, 0, 0, 0)
-            w.boxes = []
-            for _ in range(len(p.default)):
-                box = self._int_box(p)
-                box.valueChanged.connect(lambda _v, n=p.name, holder=w: self._edit(n, [b.value() for b in holder.boxes]))
-                row.addWidget(box)
-                w.boxes.append(box)
-        else:
-            w = QLineEdit()
-            w.editingFinished.connect(lambda n=p.name, edit=w: self._edit(n, edit.text()))
-        return w
-
-    @staticmethod
-    def _int_box(p) -> QSpinBox:
-        box = QSpinBox()
-        box.setRange(int(p.low) if p.low is not None else -INT_LIMIT,
-                     min(int(p.high), INT_LIMIT) if p.high is not None else INT_LIMIT)
-        box.setKeyboardTracking(False)
-        return box
-
     def _load_values(self):
         if self.uid is None:
             return
@@ -169,37 +114,26 @@ class Inspector(QScrollArea):
             if self.title_edit.text() != node.title:
                 self.title_edit.setText(node.title)
             for name, w in self.editors.items():
-                value = node.params[name]
-                if isinstance(w, QCheckBox):
-                    w.setChecked(bool(value))
-                elif isinstance(w, QComboBox):
-                    w.setCurrentIndex(max(0, w.findData(value)))
-                elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                    w.setValue(value)
-                elif hasattr(w, "boxes"):
-                    if len(w.boxes) == len(value):
-                        for box, v in zip(w.boxes, value):
-                            box.setValue(int(v))
-                elif isinstance(w, QLineEdit):
-                    w.setText(str(value))
+                w.set_value(node.params[name])  # shows the value as it is: no editor rewrites it
         finally:
             self._updating = False
 
+    @Slot(str, object)
     def _edit(self, name: str, value) -> None:
+        """An editor's change: one undo command, unless it changes nothing or is invalid."""
         if self._updating or self.uid is None:
             return
-        current = self.editor.doc.node(self.uid).params[name]
-        if (list(current) if isinstance(current, tuple) else current) == value:
-            return
         try:
-            self.editor.doc.spec(self.uid).param(name).validate(value)
+            clean = self.editor.doc.spec(self.uid).param(name).validate(value)
         except ParamError as exc:
             window = self.window()
             if hasattr(window, "statusBar"):
                 window.statusBar().showMessage(str(exc), 5000)
             self._load_values()
             return
-        self.editor.stack.push(SetParamsCommand(self.editor.doc, self.uid, {name: value}))
+        if clean == self.editor.doc.node(self.uid).params[name]:
+            return
+        self.editor.stack.push(SetParamsCommand(self.editor.doc, self.uid, {name: clean}))
 
     @Slot()
     def _rename(self):

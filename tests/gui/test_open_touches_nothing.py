@@ -22,7 +22,7 @@ def hostile(tmp_path):
     (important / "thesis.tex").write_text("years of work")
     project = json.loads((EXAMPLES / "digits_mlp.sprout").read_text())
     project["runs"] = [{"id": "x", "name": "abs", "folder": str(important)},
-                       {"id": "../../home/x", "name": "dots", "folder": "p.runs/../../home/x"}]
+                       {"id": "dots", "name": "dots", "folder": "p.runs/../../home/x"}]
     path = tmp_path / "work" / "p.sprout"
     path.parent.mkdir()
     path.write_text(json.dumps(project, indent=2))
@@ -53,3 +53,18 @@ def test_save_as_brings_along_only_runs_of_its_own(make_window, hostile, tmp_pat
     assert important.is_dir() and (important / "thesis.tex").is_file()
     assert not (tmp_path / "elsewhere" / "q.runs").exists()
     assert [r["folder"] for r in json.loads(copy.read_text())["runs"]] == [str(important), "p.runs/../../home/x"]
+
+
+def test_a_run_id_with_separators_is_refused_on_open_and_nothing_moves(make_window, hostile, tmp_path):
+    path, important = hostile
+    data = json.loads(path.read_text())
+    data["runs"][1]["id"] = "../../home/x"
+    path.write_text(json.dumps(data))
+    before = _tree(tmp_path)
+    window = make_window()
+    install_training_dock(window)
+    errors = []
+    window._error = lambda title, text: errors.append(str(text))
+    assert not window.open_path(path)
+    assert len(errors) == 1 and 'runs[1]' in errors[0] and "id" in errors[0]
+    assert _tree(tmp_path) == before

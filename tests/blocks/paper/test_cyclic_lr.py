@@ -111,3 +111,22 @@ def test_saved_model_reloads_with_safe_mode(registry, tmp_path):
     assert int(its) == 2 * steps
     full = {**SPEC.defaults(), **params, "step_size": int(step)}
     assert float(lr) == pytest.approx(cyclic_lr(full, int(its)), rel=1e-5)
+
+
+def test_with_free_adversarial_the_cycle_counts_optimizer_steps(registry):
+    # Free AT replays every batch m times (m optimizer steps); a half cycle of one epoch
+    # must span one epoch's optimizer steps, batches x m, not batches (issue 9, item 16).
+    from engine.train.trainer import train
+
+    doc = load_project(EXAMPLES / "digits_mlp.sprout", registry).document
+    doc.add_node("paper.free_adversarial", {"epsilon": 0.05, "replays": 4})
+    doc.add_node(SPEC.id, {"base_lr": 0.001, "max_lr": 0.01, "step_size_epochs": 1.0})
+    compiled = compile_document(doc)
+    ds = load_dataset(DataConfig("digits"))
+    result = train(compiled, ds, TrainConfig(epochs=8, batch_size=256))
+    batches = int(np.ceil(len(ds.x_train) / 256))
+    optimizer = compiled.model.optimizer
+    assert result.epochs_run == 2 and int(optimizer.iterations) == 2 * batches * 4
+    assert optimizer._learning_rate.get_config()["step_size"] == batches * 4
+    # After one epoch's optimizer steps the rate is at the peak, after two back at the base.
+    np.testing.assert_allclose([row["lr"] for row in result.history], [0.01, 0.001], rtol=1e-5)

@@ -41,9 +41,55 @@ def test_shapes_must_match():
 
 def test_keep_params_are_probabilities():
     assert SPEC.validate_params({"keep_x": 1.0, "keep_fx": 0.3})["keep_fx"] == 0.3
-    for bad in (0.0, 1.5, -0.1):
+    # 0 is a probability too: the paper's Theta = 0 special cases (issue 9, item 17).
+    assert SPEC.validate_params({"keep_x": 0.0, "keep_fx": 0.0}) == {**SPEC.defaults(), "keep_x": 0.0,
+                                                                     "keep_fx": 0.0}
+    for bad in (1.5, -0.1, 1.0000001):
         with pytest.raises(Exception, match="Received: keep_x="):
             SPEC.validate_params({"keep_x": bad})
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_layer_refuses_keep_outside_zero_one(bad):
+    with pytest.raises(ValueError, match="Expected 0 <= keep_fx <= 1"):
+        _layer(keep_fx=bad)
+
+
+@pytest.mark.parametrize("inference", ["deterministic", "stochastic"])
+@pytest.mark.parametrize(("keep_x", "keep_fx", "pick"), [
+    (1.0, 0.0, lambda x, fx: x),       # skip only: the block is the identity
+    (0.0, 1.0, lambda x, fx: fx),      # F(X) only: a plain feed-forward layer
+    (0.0, 0.0, lambda x, fx: 0 * x),   # both dropped
+])
+def test_theta_zero_special_cases(keep_x, keep_fx, pick, inference):
+    rng = np.random.default_rng(4)
+    x, fx = rng.normal(size=(4, 8, 8, 3)).astype("float32"), rng.normal(size=(4, 8, 8, 3)).astype("float32")
+    layer = SPEC.build(SPEC.validate_params({"keep_x": keep_x, "keep_fx": keep_fx, "inference": inference}),
+                       "swap")
+    for training in (True, False):
+        np.testing.assert_array_equal(np.asarray(layer([x, fx], training=training)), pick(x, fx))
+
+
+def test_theta_zero_on_x_is_dropout_on_fx_without_rescaling():
+    x, fx = np.full((64, 256), 5.0, "float32"), np.ones((64, 256), "float32")
+    y = np.asarray(_layer(keep_x=0.0, keep_fx=0.7, seed=1)([x, fx], training=True))
+    assert set(np.unique(y)) == {0.0, 1.0}  # X never leaks in; kept units are F(X), unscaled
+    assert abs(y.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(np.asarray(_layer(keep_x=0.0, keep_fx=0.7)([x, fx], training=False)), 0.7 * fx)
+
+
+def test_theta_zero_round_trips_through_a_saved_model(tmp_path):
+    import keras
+
+    from blocks import register_keras_objects
+
+    register_keras_objects()
+    a, b = keras.Input((6,)), keras.Input((6,))
+    keras.Model([a, b], _layer(keep_x=1.0, keep_fx=0.0)([a, b])).save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    x, fx = np.arange(12, dtype="float32").reshape(2, 6), np.ones((2, 6), "float32")
+    np.testing.assert_array_equal(again.predict([x, fx], verbose=0), x)
+    assert again.layers[-1].get_config()["keep_fx"] == 0.0
 
 
 @pytest.mark.parametrize("inference", ["deterministic", "stochastic"])
