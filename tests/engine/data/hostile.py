@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import threading
@@ -50,3 +51,15 @@ def one_line(exc: BaseException, cls: type) -> str:
     text = str(exc)
     assert text and "\n" not in text and "Traceback" not in text
     return text
+
+
+def project_text(**top) -> str:
+    """A small valid project (Input -> Dense on iris) as file text, with top-level keys replaced."""
+    base = {"format": "sprout", "version": 1,
+            "nodes": [{"id": "n1", "block": "core.input", "params": {"shape": [4]}, "position": [0, 0],
+                       "title": "Input"},
+                      {"id": "n2", "block": "core.dense", "params": {"units": 3}, "position": [200, 0],
+                       "title": "Dense"}],
+            "links": [{"from": ["n1", "out"], "to": ["n2", "in"]}], "data": {"source": "iris"}}
+    base.update(top)
+    return json.dumps(base)

@@ -11,7 +11,7 @@ from engine.errors import ProjectFileError
 from engine.model import autosave
 from engine.model import project as project_mod
 from engine.model.project import load_project, parse_project, save_project
-from tests.engine.data.hostile import needs_dev_zero, needs_fifo, needs_proc, one_line, raises_within
+from tests.engine.data.hostile import needs_dev_zero, needs_fifo, needs_proc, one_line, project_text, raises_within
 
 
 def _file(tmp_path, text: str, name="p.sprout"):
@@ -20,15 +20,7 @@ def _file(tmp_path, text: str, name="p.sprout"):
     return path
 
 
-def _project(**top) -> str:
-    base = {"format": "sprout", "version": 1,
-            "nodes": [{"id": "n1", "block": "core.input", "params": {"shape": [4]}, "position": [0, 0],
-                       "title": "Input"},
-                      {"id": "n2", "block": "core.dense", "params": {"units": 3}, "position": [200, 0],
-                       "title": "Dense"}],
-            "links": [{"from": ["n1", "out"], "to": ["n2", "in"]}], "data": {"source": "iris"}}
-    base.update(top)
-    return json.dumps(base)
+_project = project_text
 
 
 def _refused(path, registry) -> str:

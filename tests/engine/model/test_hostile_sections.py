@@ -5,14 +5,13 @@ runs view); now each is one ProjectFileError line naming the section and the key
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from engine.errors import ProjectFileError
 from engine.model.project import dumps, load_project, parse_project
-from tests.engine.data.hostile import one_line
+from tests.engine.data.hostile import one_line, project_text
 
 GOOD_RUN = {"id": "20260101-120000", "name": "Run 1", "created": "2026-01-01 12:00:00",
             "folder": "p.runs/20260101-120000", "params": 35, "macs": 32, "stop_reason": "completed",
@@ -21,15 +20,7 @@ GOOD_RUN = {"id": "20260101-120000", "name": "Run 1", "created": "2026-01-01 12:
             "training": {"epochs": 3}, "notes": "other tools may add keys"}
 
 
-def _text(**top) -> str:
-    base = {"format": "sprout", "version": 1,
-            "nodes": [{"id": "n1", "block": "core.input", "params": {"shape": [4]}, "position": [0, 0],
-                       "title": "Input"},
-                      {"id": "n2", "block": "core.dense", "params": {"units": 3}, "position": [200, 0],
-                       "title": "Dense"}],
-            "links": [{"from": ["n1", "out"], "to": ["n2", "in"]}], "data": {"source": "iris"}}
-    base.update(top)
-    return json.dumps(base)
+_text = project_text
 
 
 def _refused(tmp_path, registry, text: str) -> str:
