@@ -92,7 +92,7 @@ class ParamSpec:
             ParamError: "Expected 0 <= rate < 1. Received: rate=1.5".
         """
         fail = ParamError(self.name, f"Expected {self.describe_range()} ({self.kind}). "
-                                     f"Received: {self.name}={value!r}")
+                                     f"Received: {self.name}={_short(value)}")
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -126,7 +126,10 @@ class ParamSpec:
                 raise fail
             value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond float range
+                raise fail from None
             if not math.isfinite(value):
                 raise fail
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
@@ -291,6 +294,12 @@ def activation_bytes(shape: Shape, bytes_per_item: int = 4) -> int:
     for d in shape[1:]:
         n *= int(d or 0)
     return n * bytes_per_item
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to one readable piece (a 400-digit integer would fill a screen)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 10]}...({len(text)} characters)"
 
 
 def _num(x: float) -> str:

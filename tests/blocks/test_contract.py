@@ -280,3 +280,15 @@ def test_one_training_step(spec):
     if before:
         assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True)), \
             f"{spec.id}: no trainable weight changed after one step"
+
+
+@pytest.mark.parametrize("spec", [s for s in REGISTRY if any(p.kind in ("int", "float") for p in s.params)],
+                         ids=lambda s: s.id)
+def test_numbers_beyond_float_range_are_one_line_param_errors(spec):
+    """Issue 9, item 6: ``rate=10**400`` raised OverflowError instead of naming the parameter."""
+    for p in spec.params:
+        if p.kind in ("int", "float"):
+            for value in (10**400, -(10**400)):
+                with pytest.raises(ParamError) as info:
+                    spec.validate_params({p.name: value})
+                assert info.value.param == p.name and len(str(info.value)) < 300
