@@ -22,6 +22,10 @@ class ShapeError(BlockError):
     """The input shapes do not fit the block; the message says what was expected."""
 
 
+class _Invalid(Exception):
+    """Raised inside ParamSpec while coercing; turned into a ParamError with its message."""
+
+
 class ParamError(BlockError):
     """A parameter value is invalid; the message names the parameter."""
 
@@ -91,8 +95,14 @@ class ParamSpec:
         Raises:
             ParamError: "Expected 0 <= rate < 1. Received: rate=1.5".
         """
-        fail = ParamError(self.name, f"Expected {self.describe_range()} ({self.kind}). "
-                                     f"Received: {self.name}={_short(value)}")
+        try:
+            return self._coerce(value)
+        except _Invalid:
+            raise ParamError(self.name, f"Expected {self.describe_range()} ({self.kind}). "
+                                        f"Received: {self.name}={_short(value)}") from None
+
+    def _coerce(self, value: Any) -> Any:
+        fail = _Invalid  # the message is built only when a value is refused (validation runs on every load)
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -118,7 +128,7 @@ class ParamSpec:
             return self._number(value, float, fail)
         raise ValueError(f"unknown parameter kind {self.kind!r}")  # a bug in a spec
 
-    def _number(self, value: Any, typ: type, fail: ParamError) -> Any:
+    def _number(self, value: Any, typ: type, fail: type[Exception]) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail
         if typ is int:

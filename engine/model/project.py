@@ -5,6 +5,7 @@ data only: nothing in a file is ever evaluated.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -156,6 +157,8 @@ def parse_project(raw: bytes | str, registry: Registry, source: str = "<project>
                                f"{exc.msg}{hint}") from None
     except (ValueError, RecursionError) as exc:
         raise ProjectFileError(f"{source}: not valid JSON: {exc}") from None
+    collecting = gc.isenabled()
+    gc.disable()  # building a big graph allocates in bulk and makes no cycles: collections only cost
     try:
         return from_dict(data, registry, source)
     except ProjectFileError:
@@ -164,6 +167,9 @@ def parse_project(raw: bytes | str, registry: Registry, source: str = "<project>
         raise ProjectFileError(f"{source}: {exc}") from None
     except RecursionError:
         raise ProjectFileError(f"{source}: structure nested too deeply") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def from_dict(data: Any, registry: Registry, source: str = "<project>") -> Project:
@@ -291,6 +297,31 @@ def _coordinate(v) -> bool:  # abs(v) <= bound: exact for any int (no OverflowEr
     return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_COORDINATE
 
 
+def _suspect(data) -> bool:
+    """True when some string or number in ``data`` might be refused by ``_check_values``.
+
+    A fast pass without keeping paths (ASCII text can hold no surrogate; most files are
+    all ASCII): the slow pass that names the place runs only when this finds something.
+    """
+    stack = [data]
+    limit = sys.float_info.max
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and _SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not key.isascii() and _SURROGATE.search(key):
+                    return True
+                stack.append(item)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= limit:
+            return True
+    return False
+
+
 def _check_values(data: dict, bad) -> None:
     """One pass over every key and value, before anything reads them.
 
@@ -298,6 +329,8 @@ def _check_values(data: dict, bad) -> None:
     later) and numbers no float can hold (an integer past 1.8e308, or ``1e400``, which
     json reads as infinity), naming where each is. Iterative: nesting is bounded by json.
     """
+    if not _suspect(data):
+        return
     stack = [((), data)]
     while stack:
         path, value = stack.pop()
