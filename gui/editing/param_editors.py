@@ -187,6 +187,7 @@ class TupleEditor(_Emits, QWidget):
         while len(self.boxes) > len(value):
             box = self.boxes.pop()
             self.row.removeWidget(box)
+            box.hide()  # deleteLater waits for the event loop; until then the box must not be drawn
             box.deleteLater()
         while len(self.boxes) < len(value):
             box = QSpinBox(self)

@@ -126,3 +126,18 @@ def test_add_and_remove_axis_are_separate_undo_steps_when_apart(window, monkeypa
 def test_pairs_have_no_axis_buttons(qtbot):
     editor = _round_trip(qtbot, REGISTRY.get("core.conv2d").param("kernel_size"), (5, 3))
     assert editor.add_button.isHidden() and editor.remove_button.isHidden()
+
+
+def test_removed_axis_boxes_are_not_drawn_before_they_are_deleted(qtbot):
+    """A box taken away waits for the event loop to be deleted; it must be hidden at once."""
+    from PySide6.QtWidgets import QSpinBox
+
+    from gui.editing.param_editors import make_editor
+
+    param = default_registry().get("core.input").param("shape")  # default (8, 8, 1): three boxes
+    editor = make_editor(param)
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.set_value((4,))
+    shown = [box for box in editor.findChildren(QSpinBox) if box.isVisible()]
+    assert [box.value() for box in shown] == [4]
