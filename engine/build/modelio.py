@@ -27,8 +27,10 @@ def load_model(path: str | Path):
     register_keras_objects()
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ModelFileError(f"{path}: no such model file")
+    if not path.is_file():  # a folder, FIFO or device: Keras would block on it or read it endlessly
+        raise ModelFileError(f"{path}: not a regular file; a model file must be a regular file")
     if path.suffix not in MODEL_SUFFIXES:
         raise ModelFileError(f"{path}: not a model file (expected {', '.join(MODEL_SUFFIXES)})")
     if path.suffix == ".keras" and not zipfile.is_zipfile(path):

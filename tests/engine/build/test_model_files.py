@@ -82,3 +82,12 @@ def test_kill_9_during_saves_never_leaves_a_truncated_model(tmp_path):
             with zipfile.ZipFile(path) as archive:
                 assert archive.testzip() is None
     assert path.exists()
+
+
+def test_a_fifo_named_like_a_model_is_refused_at_once(tmp_path):
+    from engine.build.modelio import load_model
+
+    fifo = tmp_path / "m.keras"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        load_model(fifo)
