@@ -201,6 +201,24 @@ class TrainingHooks:
     evaluate: Callable | None = None
 
 
+@dataclass(frozen=True)
+class ExportNote:
+    """What an export format does with a block it cannot carry as it is.
+
+    Attributes:
+        level: ``note`` (exported, changed as the message says) or ``refuse`` (the
+            format cannot carry the block: the export is refused before any work).
+        message: one line for the user, e.g. "unrolled for TFLite: 8 steps".
+    """
+
+    level: str
+    message: str
+
+
+#: Formats that run the model through the TFLite converter (the C header embeds a .tflite).
+TFLITE_FORMATS = ("tflite", "c")
+
+
 def _no_cost(params: Mapping, in_shapes: Sequence[Shape], out_shapes: Sequence[Shape]) -> Cost:
     return Cost(0, 0, sum(activation_bytes(s) for s in out_shapes))
 
@@ -224,6 +242,9 @@ class BlockSpec:
         training: ``(params) -> TrainingHooks`` for techniques that change training
             (schedules, data pipelines, train steps). A block with hooks and no ports is
             a standalone "training technique" node: saved in the project, not a layer.
+        export_notes: ``(params, in_shapes, format) -> ExportNote | None``: what an export
+            format (``keras``, ``tflite``, ``onnx``, ...) does with this block; None when
+            it carries the block unchanged. Read by the export pre-flight.
     """
 
     id: str
@@ -245,6 +266,7 @@ class BlockSpec:
     cons: str = ""
     reference: str = ""
     role: str = "layer"
+    export_notes: Callable[[Mapping, Sequence[Shape], str], ExportNote | None] | None = None
 
     def __post_init__(self):
         if self.role not in ROLES:

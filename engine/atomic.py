@@ -84,3 +84,33 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically; returns the path."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+def replace_dir(ready: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Put the complete folder ``ready`` at ``target`` (same file system), replacing any old one.
+
+    Folders cannot be renamed over each other atomically, so the old folder is first
+    renamed aside, the new one renamed in, and only then the old one deleted: at every
+    moment ``target`` is either the whole old folder or the whole new one (or, for the
+    instant between the two renames, absent, never half-written).
+    """
+    import shutil
+
+    ready, target = Path(ready), Path(target)
+    aside = None
+    if target.exists() or target.is_symlink():
+        if not target.is_dir() or target.is_symlink():
+            raise IsADirectoryError(f"{target}: exists and is not a folder")
+        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, aside / target.name)
+    try:
+        os.replace(ready, target)
+    except OSError:
+        if aside is not None:
+            os.replace(aside / target.name, target)
+        raise
+    finally:
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+    _fsync_dir(target.parent)
+    return target

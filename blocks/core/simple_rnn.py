@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.params import IN, OUT
-from blocks.rules.recurrent import rnn_cost, rnn_params, rnn_shape
+from blocks.rules.recurrent import rnn_cost, rnn_export_notes, rnn_params, rnn_shape
 from blocks.spec import BlockSpec
 
 
@@ -17,4 +17,5 @@ SPEC = BlockSpec(
         "quickly; prefer LSTM or GRU beyond a few dozen steps.",
     inputs=IN, outputs=OUT, params=rnn_params(),
     infer_shape=rnn_shape, cost=rnn_cost(1), build=_build, example_inputs=((None, 8, 8),),
+    export_notes=rnn_export_notes,
 )

@@ -54,6 +54,14 @@ class Swapout(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 
+    @staticmethod
+    def export_config(config: dict, fmt: str) -> dict:
+        """The config this layer is exported with to ``fmt`` (see ``blocks.paper.swapout``):
+        random masks have no TFLite op, so only the Keras files keep sampling."""
+        if fmt in ("keras", "h5", "python"):
+            return config
+        return {**config, "inference": "deterministic"}
+
     def get_config(self):
         return {**super().get_config(), "keep_x": self.keep_x, "keep_fx": self.keep_fx,
                 "inference": self.inference, "seed": self.seed}

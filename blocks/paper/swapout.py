@@ -24,7 +24,7 @@ import numpy as np
 from blocks.rules.params import OUT
 from blocks.rules.shapes import elements, fmt, same_shapes, simple_cost
 from blocks.rules.techniques import SWAPOUT_INFERENCE_MODES as INFERENCE_MODES
-from blocks.spec import BlockSpec, ParamSpec, PortSpec, ShapeError
+from blocks.spec import BlockSpec, ExportNote, ParamSpec, PortSpec, ShapeError
 
 MACS_PER_ELEMENT = 2
 DEFAULT_PASSES = 30  # the number of sampled passes averaged in the paper's reference code
@@ -73,6 +73,15 @@ def _build(params, name):
     return Swapout(keep_x=params["keep_x"], keep_fx=params["keep_fx"], inference=params["inference"], name=name)
 
 
+def _export_notes(params, in_shapes, fmt):
+    """Random masks at inference have no TFLite op and make every checked format disagree
+    with itself, so every format but the Keras files carries the expected value."""
+    if params["inference"] != "stochastic" or fmt in ("keras", "h5", "python"):
+        return None
+    return ExportNote("note", "stochastic inference is exported deterministic (keep_x*X + keep_fx*F(X)); "
+                              "average sampled passes only with the .keras file")
+
+
 def _keep_param(name: str, path: str) -> ParamSpec:
     return ParamSpec(name, "float", 0.75,
                      f"Probability that a unit keeps {path} (theta in the paper); 1 always keeps it, "
@@ -106,6 +115,7 @@ SPEC = BlockSpec(
     infer_shape=_shape,
     cost=lambda p, i, o: simple_cost(0, MACS_PER_ELEMENT * elements(o[0]), o),
     build=_build, example_inputs=((None, 6, 6, 4), (None, 6, 6, 4)), stochastic=True,
+    export_notes=_export_notes,
     pros="Prevents co-adaptation both between units (like dropout) and across layers (like "
          "stochastic depth); trains an ensemble of architectures that share weights, so "
          "fairly shallow swapout networks can match much deeper ResNets.",

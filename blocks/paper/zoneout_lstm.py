@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.params import IN, OUT
-from blocks.rules.recurrent import rnn_cost, rnn_params, rnn_shape
+from blocks.rules.recurrent import rnn_cost, rnn_export_notes, rnn_params, rnn_shape
 from blocks.rules.zoneout import CONS, PROS, REFERENCE, rate_param
 from blocks.spec import BlockSpec
 
@@ -29,5 +29,6 @@ SPEC = BlockSpec(
     params=rnn_params() + (rate_param("zoneout_cell", 0.5, "cell state (memory)"),
                           rate_param("zoneout_hidden", 0.05, "hidden state (output)")),
     infer_shape=rnn_shape, cost=rnn_cost(4), build=_build, example_inputs=((None, 8, 8),),
+    export_notes=rnn_export_notes,
     stochastic=True, pros=PROS, cons=CONS, reference=REFERENCE,
 )

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.shapes import one_input, simple_cost
-from blocks.spec import ParamSpec
+from blocks.spec import TFLITE_FORMATS, ExportNote, ParamSpec
 
 
 def rnn_params(units: int = 32) -> tuple:
@@ -29,3 +29,14 @@ def rnn_cost(gates: int, extra_bias: int = 0):
         weights = per_step + gates * units + extra_bias * units
         return simple_cost(weights, (steps or 0) * per_step, out_shapes)
     return cost
+
+
+def rnn_export_notes(params, in_shapes, fmt):
+    """TFLite cannot run a recurrent loop over a dynamic batch: the layer is unrolled.
+
+    The exporter rebuilds the layer with ``unroll=True`` and the same weights (outputs
+    identical). Sprout's inputs have a fixed number of steps, so this always works.
+    """
+    if fmt not in TFLITE_FORMATS:
+        return None
+    return ExportNote("note", f"unrolled for TFLite: {in_shapes[0][1]} steps (same weights, same outputs)")

@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.data.config import EMBEDDED, DataConfig
 from engine.data.images import IMAGE_EXTENSIONS, image_folder
+from engine.data.preprocess import Preprocessing, divide_by, standardize
 from engine.data.tables import csv_table, npz_arrays
 from engine.errors import DataError
 
@@ -33,6 +34,7 @@ class Dataset:
     task: str = "classification"  # or "regression"
     class_names: list[str] = field(default_factory=list)
     kind: str = "table"  # "image", "sequence" or "table"
+    preprocessing: Preprocessing | None = None  # raw input -> the arrays above (None: used as read)
 
     @property
     def input_shape(self) -> tuple:
@@ -62,12 +64,16 @@ def load_dataset(config: DataConfig, base_dir: Path | None = None) -> Dataset:
         DataError: naming the dataset or file and what is wrong.
     """
     name = config.source
+    scaling = None
     if name in EMBEDDED:
         x, y, classes, kind = _embedded(name)
+        if kind != "table":
+            scaling = divide_by(16.0, "pixel values (0 to 16, scikit-learn's digits)")
     else:
         path = _resolve(name, base_dir)
         if path.is_dir():
             x, y, classes, kind = image_folder(path)
+            scaling = divide_by(255.0, "pixel values (0 to 255)")
         elif path.suffix.lower() == ".csv":
             x, y, classes, kind = csv_table(path, config.label)
         elif path.suffix.lower() == ".npz":
@@ -76,8 +82,9 @@ def load_dataset(config: DataConfig, base_dir: Path | None = None) -> Dataset:
             raise DataError(f"{path}: unsupported data file; use an image folder, a .csv or an .npz")
     task = "classification" if classes else "regression"
     ds = _split(name, x, y, config, task, classes, kind)
-    if config.normalize:
-        _normalize(ds)
+    ds.preprocessing = scaling
+    if config.normalize and kind == "table":
+        _standardize(ds)
     return ds
 
 
@@ -132,12 +139,8 @@ def _split(name, x, y, cfg: DataConfig, task, classes, kind) -> Dataset:
     return Dataset(name, x[train], y[train], x[val], y[val], x[test], y[test], task, list(classes), kind)
 
 
-def _normalize(ds: Dataset) -> None:
-    """Tables: standardize with training statistics. Images are already in [0, 1]."""
-    if ds.kind != "table":
-        return
-    mean = ds.x_train.mean(axis=0)
-    std = ds.x_train.std(axis=0)
-    std[std == 0] = 1.0
+def _standardize(ds: Dataset) -> None:
+    """Tables: standardize with training statistics (images are scaled as they are read)."""
+    ds.preprocessing = standardize(ds.x_train)
     for attr in ("x_train", "x_val", "x_test"):
-        setattr(ds, attr, ((getattr(ds, attr) - mean) / std).astype("float32"))
+        setattr(ds, attr, ds.preprocessing.apply(getattr(ds, attr)))
