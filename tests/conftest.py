@@ -27,6 +27,36 @@ def example_path():
     return get
 
 
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory):
+    """``example_run(name)``: the run folder of an example trained with its own settings.
+
+    Each example trains once per session, through the training job the studio uses (run
+    record, snapshot, models), and every test that needs a trained example shares it: the
+    techniques' accuracy comparison and the export of every example to every format.
+    """
+    import json
+
+    from engine.model.project import ProjectSnapshot
+    from engine.runs.job import RunOptions, training_job
+
+    base = tmp_path_factory.mktemp("example_runs")
+    folders: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in folders:
+            data = json.loads((EXAMPLES / f"{name}.sprout").read_text(encoding="utf-8"))
+            data["runs"] = []
+            folder = base / f"{name}.runs" / "r1"
+            folder.mkdir(parents=True)
+            outcome = training_job(ProjectSnapshot(json.dumps(data), base / f"{name}.sprout"),
+                                   RunOptions("r1", folder, "r1"))
+            assert outcome.result.stop_reason == "completed", (name, outcome.result.message)
+            folders[name] = folder
+        return folders[name]
+    return get
+
+
 def example_names() -> list[str]:
     """Every shipped example project, by stem."""
     return sorted(p.stem for p in EXAMPLES.glob("*.sprout"))

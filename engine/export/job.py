@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import atomic
+from engine.errors import RunFolderError
 from engine.export.options import ExportError, ExportOptions
 from engine.export.preflight import Preflight, preflight
 from engine.export.runner import run_converter
@@ -78,20 +79,30 @@ def export_job(source: ExportSource, options: ExportOptions, out_dir: str | Path
     result = ExportResult(out, table)
     report(on_progress, Progress("export", 0, len(files), "loading the data and the converter", milestone=False))
     dataset, prep = _dataset(source)
-    staging = Path(tempfile.mkdtemp(prefix=".sprout-export-", dir=out))
+    # Files are made in a staging folder inside ``out`` (so moving them in is a rename on
+    # one file system); the request and the samples go to the system's temporary folder,
+    # so a nearly full output disk is spent on models only.
+    scratch = Path(tempfile.mkdtemp(prefix="sprout-export-"))
+    staging = None
     try:
-        request = _request(source, options, staging, files, dataset, prep)
+        staging = Path(tempfile.mkdtemp(prefix=".sprout-export-", dir=out))
+        request = _request(source, options, scratch, staging, files, dataset, prep)
 
         def on_event(event: dict) -> None:
             _on_event(event, result, staging, len(files), on_progress)
 
-        run_converter(request, staging / "request.json", on_event, control)
+        run_converter(request, scratch / "request.json", on_event, control)
         result.stopped = bool(control is not None and control.stopped)
-        from engine.export.card import write_card
+        if result.artifacts:
+            from engine.export.card import write_card
 
-        result.card = write_card(result, source, options, dataset, prep)
+            result.card = write_card(result, source, options, dataset, prep)
+    except OSError as exc:
+        raise RunFolderError(f"{out}: cannot write the export ({exc.strerror or exc})") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return result
 
 
@@ -115,10 +126,10 @@ def _on_event(event: dict, result: ExportResult, staging: Path, total: int, on_p
                                          event["message"], size, packed, dict(event.get("details") or {})))
         report(on_progress, Progress("export", done + 1, total, f"{event['file']}: {event['message']}",
                                      {"size_kb": round(size / 1024, 1)}, milestone=True))
-    elif kind == "error":
-        result.errors.append({k: event[k] for k in ("format", "variant", "file", "message")})
-        report(on_progress, Progress("export", done + 1, total, f"{event['file']}: FAILED: {event['message']}",
-                                     milestone=True))
+    elif kind == "error":  # the message names the staging copy: name the file the user asked for
+        message = event["message"].replace(str(staging / event["file"]), str(result.out_dir / event["file"]))
+        result.errors.append({**{k: event[k] for k in ("format", "variant", "file")}, "message": message})
+        report(on_progress, Progress("export", done + 1, total, f"{event['file']}: not written"))
 
 
 def sizes(path: Path) -> tuple[int, int]:
@@ -141,9 +152,10 @@ def _dataset(source: ExportSource):
     return dataset, dataset.preprocessing
 
 
-def _request(source: ExportSource, options: ExportOptions, staging: Path, files, dataset, prep) -> dict:
+def _request(source: ExportSource, options: ExportOptions, scratch: Path, staging: Path, files, dataset,
+             prep) -> dict:
     fold = options.raw_inputs and prep is not None
-    samples = staging / "samples.npz"
+    samples = scratch / "samples.npz"
     if dataset is not None:
         x_check = dataset.x_test if len(dataset.x_test) else dataset.x_val
         x_check = x_check[:options.check_samples]

@@ -88,13 +88,22 @@ class WorkerContext:
     def describe(self) -> dict:
         """The model's inputs, outputs and size (the ``model`` event, for the card)."""
         model = self.model("keras")
+        shape = tuple(model.inputs[0].shape[1:])
         if self.x_check is None:  # a bare model file: check on seeded random inputs of its shape
-            shape = tuple(model.inputs[0].shape[1:])
             self.x_check = np.random.default_rng(0).random((32, *shape)).astype(model.inputs[0].dtype)
+        # Samples are fed in the Input's shape when the sizes agree, as the trainer does (8x8 -> 64).
+        self.x_check = _fit(self.x_check, shape)
+        self.x_rep = None if self.x_rep is None else _fit(self.x_rep, shape)
         out = outputs_list_shapes(model)
         return {"params": int(self.plain().count_params()), "name": self.plain().name,
                 "inputs": [{"name": t.name, "shape": list(t.shape[1:]), "dtype": str(t.dtype)} for t in model.inputs],
                 "outputs": out, "folded": self.fold}
+
+
+def _fit(x: np.ndarray, shape: tuple) -> np.ndarray:
+    if tuple(x.shape[1:]) != shape and int(np.prod(x.shape[1:])) == int(np.prod(shape)):
+        return x.reshape((len(x), *shape))
+    return x
 
 
 def outputs_list_shapes(model) -> list[dict]:

@@ -2,7 +2,7 @@
 within 3 points of its plain counterpart. Slow-ish (about 20 s a project), still in make test."""
 from __future__ import annotations
 
-import functools
+import json
 
 import pytest
 
@@ -22,19 +22,16 @@ PAIRS = {
 }
 
 
-@functools.cache
-def _test_accuracy(name: str) -> float:
-    from engine.train.workflow import open_project, plan_run, run_training
-
-    plan = plan_run(open_project(EXAMPLES / f"{name}.sprout"))
-    _, _, result = run_training(plan)
-    assert result.stop_reason == "completed", result.message
-    return result.metrics["test"]["accuracy"]
+def _test_accuracy(example_run, name: str) -> float:
+    """The test accuracy of the example's run (trained once per session, see conftest)."""
+    record = json.loads((example_run(name) / "run.json").read_text())
+    assert record["stop_reason"] == "completed", record["message"]
+    return record["metrics"]["test"]["accuracy"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("technique", [t for t in PAIRS if (EXAMPLES / f"{t}.sprout").exists()])
-def test_technique_example_is_within_3_points_of_plain(technique):
+def test_technique_example_is_within_3_points_of_plain(technique, example_run):
     plain = PAIRS[technique]
-    acc, base = _test_accuracy(technique), _test_accuracy(plain)
+    acc, base = _test_accuracy(example_run, technique), _test_accuracy(example_run, plain)
     assert acc >= base - 0.03, f"{technique} {acc:.4f} vs {plain} {base:.4f}"
