@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self.training_dock = install_training_dock(self)
+        self.training_dock.runs_view.export_requested.connect(self.export_model)
         self.view.block_dropped.connect(self._block_dropped)
         self.palette.activated.connect(self._palette_activated)
         self.scene.selectionChanged.connect(self._selection_changed)
@@ -118,6 +119,8 @@ class MainWindow(QMainWindow):
         self.act_fit = self._act("&Fit to View", self.view.fit_all, "Ctrl+0")
         self.act_arrange = self._act("&Arrange", self._arrange, "Ctrl+L", "Lay the graph out left to right")
         self.act_code = self._act("View &Code…", self.view_code, "Ctrl+K", "The Keras code that builds this graph")
+        self.act_export = self._act("&Export…", lambda: self.export_model(), "Ctrl+E",
+                                    "Export a run or the graph to Keras, TFLite, ONNX...: checked files and a model card")
         self.act_group = self._act("&Group as Unit", lambda: a.group_selection(), "Ctrl+G",
                                    "Collapse the selected blocks into one reusable unit")
         self.act_ungroup = self._act("&Ungroup", a.ungroup_selection, "Ctrl+Shift+G")
@@ -151,7 +154,7 @@ class MainWindow(QMainWindow):
         for dock in (self.palette_dock, self.inspector_dock, self.summary_dock):
             view.addAction(dock.toggleViewAction())
         model = bar.addMenu("&Model")
-        model.addActions([self.act_arrange, self.act_code])
+        model.addActions([self.act_arrange, self.act_code, self.act_export])
         model.addSeparator()
         model.addActions([self.act_group, self.act_ungroup])
         tools = self.addToolBar("Main")
@@ -283,6 +286,14 @@ class MainWindow(QMainWindow):
         dialog = CodeDialog(code, self)
         dialog.show()
         return dialog
+
+    @Slot(str)
+    def export_model(self, run_id: str | None = None):
+        """Model > Export… (or a run's Export… button): the export dialog, ``run_id`` preselected."""
+        from gui.export import open_export_dialog
+
+        self.export_dialog = open_export_dialog(self, run_id)
+        return self.export_dialog
 
     @Slot()
     def paste(self) -> list[str]:

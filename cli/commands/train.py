@@ -5,7 +5,7 @@ import sys
 
 from cli.common import StopFlag, report_result
 from cli.progress import ProgressBar
-from engine.runs.writer import prepare_folder, write_training_files
+from engine.runs.writer import prepare_folder, write_record, write_snapshot, write_training_files
 from engine.train.workflow import open_project, plan_run, run_training
 
 NEEDS_KERAS = True
@@ -37,5 +37,26 @@ def run(args) -> int:
     with stop.installed():
         compiled, dataset, result = run_training(plan, ProgressBar(), stop.control)
     write_training_files(args.out, compiled.model, result, plan.train_config, dataset)
+    _write_run_files(args.out, project, plan, result)
     report_result(result, args.out)
     return 0 if result.stop_reason in ("completed", "early_stopping", "stopped") else 1
+
+
+def _write_run_files(out, project, plan, result) -> None:
+    """``graph.sprout`` and ``run.json``, so ``--out`` is a run folder (``main.py export`` takes it)."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from engine.analysis.graph import analyze
+    from engine.model.project import dumps
+    from engine.runs.store import make_record
+
+    data = json.loads(dumps(project))
+    data["data"] = asdict(plan.data_config)  # with the command line's --data/--label/--seed
+    data["training"] = {**data.get("training", {}), "epochs": plan.train_config.epochs}
+    write_snapshot(Path(out), json.dumps(data))
+    totals = analyze(project.document).totals()
+    record = make_record(Path(out).name, str(out), result, totals.get("params", 0), totals.get("macs", 0),
+                         asdict(plan.data_config), asdict(plan.train_config))
+    write_record(Path(out), record)

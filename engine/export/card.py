@@ -48,7 +48,8 @@ def card_data(result, source, options, dataset, prep) -> dict:
         "metrics": source.record.get("metrics") or {},
         "parameters": result.model.get("params", graph.get("params")), "macs": graph.get("macs"),
         "files": [{"file": a.path.name, "format": a.format, "variant": a.variant, "bytes": a.size,
-                   "gzip_bytes": a.gzip_size, "check": a.message, "ok": a.ok} for a in result.artifacts],
+                   "gzip_bytes": a.gzip_size, "check": a.message, "ok": a.ok, "details": a.details}
+                  for a in result.artifacts],
         "failed": result.errors, "preflight": [r.line() for r in result.preflight.rows],
         "stopped": result.stopped,
     }
@@ -101,6 +102,14 @@ def markdown(card: dict) -> str:
                      f"{f['check']} |")
     for f in card["failed"]:
         lines.append(f"| {f['file']} | - | - | not written: {f['message']} |")
+    arenas = [f for f in card["files"] if "arena_bytes" in (f.get("details") or {})]
+    if arenas:
+        lines += ["", "## TensorFlow Lite Micro", ""]
+        for f in arenas:
+            d = f["details"]
+            lines.append(f"- `{f['file']}`: array `{d.get('c_array', '?')}`, tensor arena of about "
+                         f"{d['arena_bytes']:,} bytes (an estimate from the LiteRT interpreter's tensor table; "
+                         "trim it to `arena_used_bytes()` on the device)")
     if card["preflight"]:
         lines += ["", "## Pre-flight", "", *[f"- {line}" for line in card["preflight"]]]
     return "\n".join(lines) + "\n"

@@ -75,7 +75,7 @@ def export_job(source: ExportSource, options: ExportOptions, out_dir: str | Path
              if f not in table.refused]
     if not files:
         raise ExportError("nothing to export: " + "; ".join(r.line() for r in table.rows if r.level == "refuse"))
-    out = prepare_folder(out_dir)
+    out = prepare_folder(out_dir).resolve()  # the converter runs in another folder
     result = ExportResult(out, table)
     report(on_progress, Progress("export", 0, len(files), "loading the data and the converter", milestone=False))
     dataset, prep = _dataset(source)
@@ -125,7 +125,7 @@ def _on_event(event: dict, result: ExportResult, staging: Path, total: int, on_p
         result.artifacts.append(Artifact(event["format"], event["variant"], target, bool(event["ok"]),
                                          event["message"], size, packed, dict(event.get("details") or {})))
         report(on_progress, Progress("export", done + 1, total, f"{event['file']}: {event['message']}",
-                                     {"size_kb": round(size / 1024, 1)}, milestone=True))
+                                     milestone=True))
     elif kind == "error":  # the message names the staging copy: name the file the user asked for
         message = event["message"].replace(str(staging / event["file"]), str(result.out_dir / event["file"]))
         result.errors.append({**{k: event[k] for k in ("format", "variant", "file")}, "message": message})

@@ -30,6 +30,7 @@ class RunsView(QWidget):
     opened = Signal(str)           # run id: show its curves and results
     renamed = Signal(str, str)     # run id, new name
     delete_requested = Signal(str)
+    export_requested = Signal(str)  # run id: open the export dialog on it
     overlay_changed = Signal(list)  # run ids ticked for overlay
 
     def __init__(self, parent=None):
@@ -51,9 +52,12 @@ class RunsView(QWidget):
         self.rename_button.clicked.connect(self._rename_clicked)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self._delete_clicked)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Export the selected run: Keras, TFLite, ONNX... with a model card")
+        self.export_button.clicked.connect(self._export_clicked)
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("Tick runs to overlay their validation curves."), 1)
-        for b in (self.open_button, self.rename_button, self.delete_button):
+        for b in (self.open_button, self.rename_button, self.export_button, self.delete_button):
             buttons.addWidget(b)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -181,6 +185,11 @@ class RunsView(QWidget):
         item = self.tree.currentItem()
         if item:
             self.tree.editItem(item, 0)
+
+    @Slot()
+    def _export_clicked(self) -> None:
+        if self.selected_id():
+            self.export_requested.emit(self.selected_id())
 
     @Slot()
     def _delete_clicked(self) -> None:

@@ -28,21 +28,38 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def exports(example_run):
-    """{example: (run folder, ExportResult)} for every example, all formats, all TFLite variants.
+def export_of(example_run):
+    """``export_of(name)``: (run folder, ExportResult) of an example: every format, every TFLite variant.
 
     The runs are the session's trained examples (tests/conftest.py), shared with the
-    techniques' accuracy tests; the exports are shared by every consumer test.
+    techniques' accuracy tests; each export is made once and shared by every client test.
+    Exports are pipelined: while one runs in its converter process (a background thread
+    waits for it), the next example trains here, so the two cores stay busy.
     """
-    runs = {p.stem: example_run(p.stem) for p in EXAMPLES}
+    order = [p.stem for p in EXAMPLES]
     options = ExportOptions(formats=tuple(formats()), quantize=VARIANTS)
+    futures = {}
+    pool = ThreadPoolExecutor(2)
 
-    def one(stem):
-        return stem, export_job(run_source(runs[stem]), options, runs[stem] / "export")
+    def start(stem: str) -> None:
+        if stem not in futures:
+            folder = example_run(stem)
+            futures[stem] = pool.submit(lambda: (folder, export_job(run_source(folder), options, folder / "export")))
 
-    with ThreadPoolExecutor(2) as pool:  # each export is a converter process: two at a time
-        results = dict(pool.map(one, runs))
-    return {stem: (runs[stem], results[stem]) for stem in runs}
+    def get(stem: str):
+        start(stem)
+        following = order[order.index(stem) + 1:order.index(stem) + 2] if stem in order else []
+        for other in following:
+            start(other)
+        return futures[stem].result()
+    yield get
+    pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="module")
+def exports(export_of):
+    """{example: (run folder, ExportResult)} for every example."""
+    return {p.stem: export_of(p.stem) for p in EXAMPLES}
 
 
 @pytest.fixture(scope="module")
@@ -64,23 +81,25 @@ def reference(exports):
     return out
 
 
-def test_every_file_of_every_example_is_written_and_passes_its_clients_check(exports):
-    for stem, (_folder, result) in exports.items():
-        assert not result.errors, (stem, result.errors)
-        written = {(a.format, a.variant) for a in result.artifacts}
-        planned = {(f, v) for f, v, _ in result_options(result)}
-        assert written == planned, (stem, planned - written)
-        for a in result.artifacts:
-            assert a.ok, (stem, a.path.name, a.message)
-            assert a.path.exists() and a.size > 0 and 0 < a.gzip_size
-        card = json.loads((result.out_dir / "model_card.json").read_text())
-        assert {f["file"] for f in card["files"]} == {a.path.name for a in result.artifacts}
-        assert card["class_names"] and card["inputs"][0]["shape"]
+@pytest.mark.parametrize("stem", [p.stem for p in EXAMPLES])
+def test_every_file_of_the_example_is_written_and_passes_its_clients_check(stem, export_of):
+    _folder, result = export_of(stem)
+    assert not result.errors, (stem, result.errors)
+    written = {(a.format, a.variant) for a in result.artifacts}
+    planned = {(f, v) for f, v, _ in result_options(result)}
+    assert written == planned, (stem, planned - written)
+    for a in result.artifacts:
+        assert a.ok, (stem, a.path.name, a.message)
+        assert a.path.exists() and a.size > 0 and 0 < a.gzip_size
+    card = json.loads((result.out_dir / "model_card.json").read_text())
+    assert {f["file"] for f in card["files"]} == {a.path.name for a in result.artifacts}
+    assert card["class_names"] and card["inputs"][0]["shape"]
+
+
 
 
 def result_options(result):
-    options = ExportOptions(formats=tuple(formats()), quantize=VARIANTS)
-    return options.planned()
+    return ExportOptions(formats=tuple(formats()), quantize=VARIANTS).planned()
 
 
 def _consume(kind: str, items: list[tuple[str, Path, np.ndarray]], tmp: Path) -> dict[str, np.ndarray]:
