@@ -66,6 +66,12 @@ def _studio(project: str | None, run_cli) -> int:
     if not has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return run_cli(["demo"])
+    from gui.system_libs import xcb_problem
+
+    problem = xcb_problem()  # before Qt: its own abort names only the first missing library
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     return run_gui(project)
 
 
