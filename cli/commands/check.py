@@ -20,7 +20,7 @@ def run(args) -> int:
     """Print the table (or JSON) on stdout, diagnostics on stderr; exit 1 when any node is faulty."""
     project = open_project(args.project)
     doc = project.document
-    analysis = analyze(doc)
+    analysis = analyze(doc, _data_info(project))
     rows = []
     for uid in analysis.order:
         res = analysis.nodes[uid]
@@ -55,3 +55,20 @@ def shape_text(shape) -> str:
     if isinstance(shape[0], (list, tuple)):
         return " | ".join(f"{tag} {shape_text(s)}" for tag, s in zip("HL", shape) if s)
     return "(batch, " + ", ".join(map(str, shape[1:])) + ")"
+
+
+def _data_info(project):
+    """The project's data for the data checks: embedded sets at once, the user's files read now."""
+    from engine.analysis.data_check import DataInfo, known_info
+    from engine.data.datasets import DataConfig, load_dataset
+    from engine.errors import SproutError
+
+    info = known_info(project.data)
+    if info is not None:
+        return info
+    try:
+        base = project.path.parent if project.path else None
+        return DataInfo.of_dataset(load_dataset(DataConfig.from_dict(project.data), base_dir=base), project.data)
+    except SproutError as exc:
+        print(f"note: the graph is not checked against the data: {exc}", file=sys.stderr)
+        return None

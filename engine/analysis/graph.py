@@ -84,11 +84,13 @@ class Analysis:
                 "size_float32_bytes": 4 * params, "size_int8_bytes": params}
 
 
-def analyze(doc: GraphDocument) -> Analysis:
+def analyze(doc: GraphDocument, data=None) -> Analysis:
     """Infer every node's shapes and cost in topological order.
 
     A node whose inputs are unknown (because an upstream node failed) is skipped
-    without a diagnostic of its own, so only the node at fault is marked.
+    without a diagnostic of its own, so only the node at fault is marked. With ``data``
+    (an :class:`engine.analysis.data_check.DataInfo`), the graph is also checked against
+    the dataset: the Input's shape, one score per class at the Output.
     """
     order = doc.topological_order()
     results: dict[str, NodeResult] = {}
@@ -126,6 +128,10 @@ def analyze(doc: GraphDocument) -> Analysis:
                 res.out_shapes = None
                 diags.append(Diagnostic(uid, str(exc)))
     diags.extend(_graph_checks(doc))
+    if data is not None:
+        from engine.analysis.data_check import data_diagnostics
+
+        diags.extend(data_diagnostics(doc, results, data))
     return Analysis(results, diags, order)
 
 

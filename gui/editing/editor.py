@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
 from blocks.registry import Registry, default_registry
+from engine.analysis.data_check import DataInfo, key_of, known_info
 from engine.analysis.graph import Analysis, analyze
 from engine.model import autosave
 from engine.model.document import GraphDocument
@@ -38,7 +39,8 @@ class Editor(QObject):
         self.stack.cleanChanged.connect(self._clean_changed)
         self.autosave_folder = autosave_folder or autosave_dir()
         self.project = Project(GraphDocument(self.registry))
-        self.analysis: Analysis = analyze(self.project.document)
+        self._data_info: DataInfo | None = None  # the user's data, once read in the background
+        self.analysis: Analysis = analyze(self.project.document, self.data_info)
         self._unsubscribe = self.project.document.subscribe(self._on_doc_event)
         self._pending = False
         self._autosave_timer = QTimer(self)
@@ -125,15 +127,29 @@ class Editor(QObject):
     def notify_project_changed(self) -> None:
         """Budget/data/training changed (called by undo commands)."""
         self.project_changed.emit()
-        self.analysis_changed.emit(self.analysis)
+        self.revalidate()  # the data may have changed: check the graph against it
 
     # -- validation ------------------------------------------------------------------
     def revalidate(self) -> Analysis:
         """Re-run shape and cost inference now and tell the views."""
         self._pending = False
-        self.analysis = analyze(self.doc)
+        self.analysis = analyze(self.doc, self.data_info)
         self.analysis_changed.emit(self.analysis)
         return self.analysis
+
+    @property
+    def data_info(self) -> DataInfo | None:
+        """What the graph is checked against: the project's data (None while unknown)."""
+        key = key_of(self.project.data)
+        if self._data_info is not None and self._data_info.key == key:
+            return self._data_info
+        return known_info(self.project.data)
+
+    def set_data_info(self, info: DataInfo) -> None:
+        """The project's data as read in the background (the data preview); ignored when stale."""
+        if info.key == key_of(self.project.data) and info != self._data_info:
+            self._data_info = info
+            self.revalidate()
 
     def _on_doc_event(self, event) -> None:
         if event.kind in ("node_moved", "title_changed"):
@@ -152,7 +168,7 @@ class Editor(QObject):
         self.project = project
         self._unsubscribe = project.document.subscribe(self._on_doc_event)
         self.stack.clear()
-        self.analysis = analyze(project.document)
+        self.analysis = analyze(project.document, self.data_info)
         self.document_replaced.emit()
         self.analysis_changed.emit(self.analysis)
         self.path_changed.emit(project.path)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.analysis.data_check import DataInfo
 from engine.data.datasets import EMBEDDED, DataConfig
 from engine.train.config import OPTIMIZERS, TrainConfig
 from gui.editing.commands import SetProjectFieldCommand
@@ -56,6 +57,7 @@ def preview_job(data: dict, base_dir: Path | None, _on_progress=None, _control=N
     ds = load_dataset(DataConfig.from_dict(data), base_dir=base_dir)
     y = np.concatenate([ds.y_train, ds.y_val, ds.y_test])
     return {"describe": ds.describe(), "kind": ds.kind, "classes": list(ds.class_names),
+            "info": DataInfo.of_dataset(ds, data),
             "counts": np.bincount(y.astype(np.int64), minlength=ds.num_classes).tolist() if ds.num_classes else [],
             "samples": [(ds.x_train[i], ds.class_names[int(ds.y_train[i])] if ds.num_classes
                          else f"{float(ds.y_train[i]):.3g}") for i in range(min(PREVIEW_SAMPLES, len(ds.x_train)))]}
@@ -269,6 +271,7 @@ class SetupPanel(QWidget):
             self.preview_text.setText(f"<span style='color:#d32f2f'>{info['error']}</span>")
             return
         self.preview_text.setText(info["describe"])
+        self.editor.set_data_info(info["info"])  # the graph is now checked against this data
         if info["kind"] == "image":
             for x, label in info["samples"]:
                 self.samples.addWidget(thumbnail(x, label, size=30))
