@@ -64,13 +64,27 @@ def _latency(artifact, x) -> float | None:
     return None
 
 
+def _trained_run(folder: Path, epochs: int = 5) -> Path:
+    """digits_cnn trained a few epochs (int8 is judged against a model that has learned something)."""
+    import json
+
+    from engine.model.project import ProjectSnapshot
+    from engine.runs.job import RunOptions, training_job
+
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["training"]["epochs"] = epochs
+    folder.mkdir(parents=True)
+    training_job(ProjectSnapshot(json.dumps(data), EXAMPLE), RunOptions("bench", folder, "bench"))
+    return folder
+
+
 def run() -> list[dict]:
     import keras
 
     from engine.export.formats import VARIANTS, formats
     from engine.export.job import export_job
     from engine.export.options import ExportOptions
-    from engine.export.source import resolve_source
+    from engine.export.source import run_source
 
     marks: dict[str, float] = {}
     durations: dict[str, float] = {}
@@ -87,10 +101,12 @@ def run() -> list[dict]:
 
     out = Path(tempfile.mkdtemp(prefix="sprout-bench-export-"))
     options = ExportOptions(formats=tuple(formats()), quantize=VARIANTS)
-    result = export_job(resolve_source(EXAMPLE), options, out, on_progress)
+    run = _trained_run(out / "run")
+    t_start = time.perf_counter()
+    result = export_job(run_source(run), options, out / "export", on_progress)
     total = time.perf_counter() - t_start
     first = min(marks.values()) - t_start if marks else total
-    model = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    model = keras.saving.load_model(out / "export" / "model.keras", safe_mode=True)
     x = np.random.default_rng(0).random((1, *model.inputs[0].shape[1:])).astype("float32") * 16
     keras_s = _per_call(lambda: model(x, training=False))
     rows = []
@@ -99,7 +115,7 @@ def run() -> list[dict]:
         rows.append({"file": a.path.name, "export_s": round(durations.get(a.path.name, float("nan")), 2),
                      "bytes": a.size, "gzip_bytes": a.gzip_size, "ok": a.ok,
                      "latency_us": None if latency is None else round(latency * 1e6, 1),
-                     "latency_vs_keras": None if latency is None else round(latency / keras_s, 3)})
+                     "latency_vs_keras": None if latency is None else float(f"{latency / keras_s:.3g}")})
     tflite = next(r for r in rows if r["file"] == "model.tflite")
     what = "; ".join(f"{r['file']} {r['export_s']}s {r['bytes'] / 1024:.0f}/{r['gzip_bytes'] / 1024:.0f} KB"
                      + (f" x{r['latency_vs_keras']}" if r["latency_vs_keras"] is not None else "") for r in rows)

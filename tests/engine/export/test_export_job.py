@@ -91,21 +91,9 @@ def test_bad_options_are_one_line_before_any_work(tmp_path):
 
 
 def _litert_classes(path: Path, raw: np.ndarray) -> np.ndarray:
-    from ai_edge_litert.interpreter import Interpreter
+    from tests.engine.export.consumers import litert  # the interpreter, quantizing as an app would
 
-    interp = Interpreter(model_path=str(path))
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    classes = []
-    for row in raw.astype("float32"):
-        value = row[None]
-        scale, zero = inp["quantization"]
-        if inp["dtype"] == np.int8:
-            value = np.clip(np.round(value / scale) + zero, -128, 127)
-        interp.set_tensor(inp["index"], value.astype(inp["dtype"]))
-        interp.invoke()
-        classes.append(int(np.argmax(interp.get_tensor(out["index"])[0])))
-    return np.array(classes)
+    return np.argmax(litert(str(path), raw), axis=1)
 
 
 @pytest.mark.slow
