@@ -14,7 +14,7 @@ def test_export_a_run_folder_to_several_formats(example_run, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     run = example_run("iris_mlp")
     assert main(["export", str(run), "--format", "keras,tflite,onnx", "--quantize", "none,int8",
-                 "--out", "deliver", "--name", "iris"]) == 0
+                 "--out", "deliver", "--name", "iris", "--opset", "13"]) == 0
     out = capsys.readouterr()
     table = out.out.splitlines()
     assert table[0].split() == ["file", "bytes", "gzipped", "check"]
@@ -24,6 +24,10 @@ def test_export_a_run_folder_to_several_formats(example_run, tmp_path, monkeypat
     assert (tmp_path / "deliver" / "iris_int8.tflite").stat().st_size > 0
     card = json.loads((tmp_path / "deliver" / "model_card.json").read_text())
     assert card["trained"] and card["metrics"]["test"]["accuracy"] > 0.8
+    onnx_file = next(f for f in card["files"] if f["file"] == "iris.onnx")
+    assert onnx_file["details"]["opset"] == 13 and "opset 13" in onnx_file["check"]
+    assert card["inputs"][0]["value_range"][1] > 5  # raw centimetres, not standardized values
+    assert card["class_names"] == ["setosa", "versicolor", "virginica"]
     assert "Traceback" not in out.err
 
 
