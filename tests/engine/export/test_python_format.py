@@ -1,8 +1,7 @@
 """The ``python`` export: a plain-Keras script that runs, and predicts the same, where Sprout is not installed.
 
-Four examples (a table with standardization, OctConv, a Zoneout LSTM, Swish) are exported
-from run folders whose weights are not the initial ones (batch-norm statistics included),
-in parallel; then ONE fresh Python that cannot import Sprout runs every exported script
+Four examples (a table with standardization, OctConv, a Zoneout LSTM, Swish), trained and
+exported once per session (conftest.py, shared with the other export tests); then ONE fresh Python that cannot import Sprout runs every exported script
 on the raw test inputs. Its predictions are compared with the run's own ``.keras`` model,
 loaded by Sprout in this process.
 """
@@ -13,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -62,32 +60,6 @@ print(json.dumps(report))
 """
 
 
-def _run_folder(name, folder, registry):
-    """A run folder of ``name`` whose weights (and batch-norm statistics) are not the initial ones."""
-    import keras
-
-    from engine.build.compiler import compile_document
-    from engine.build.modelio import save_model
-    from engine.model.project import load_project
-    from engine.runs.writer import write_record, write_snapshot
-
-    text = (EXAMPLES / f"{name}.sprout").read_text()
-    keras.utils.set_random_seed(0)
-    model = compile_document(load_project(EXAMPLES / f"{name}.sprout", registry).document).model
-    rng = np.random.default_rng(1)
-    for var in model.weights:
-        value = np.asarray(var)
-        if "variance" in var.path:
-            var.assign(value * rng.uniform(0.5, 2.0, value.shape).astype(value.dtype))
-        else:
-            var.assign(value + rng.normal(0.0, 0.2, value.shape).astype(value.dtype))
-    folder.mkdir(parents=True)
-    save_model(model, folder / "model.keras")
-    write_record(folder, {"name": name, "stop_reason": "completed"})
-    write_snapshot(folder, text)
-    return folder
-
-
 def _test_split(name):
     from engine.data.datasets import DataConfig, load_dataset
 
@@ -96,21 +68,18 @@ def _test_split(name):
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, registry):
-    """name -> {run, folder, result, x (model-space test inputs), raw, dataset, script outputs}."""
+def exported(tmp_path_factory, export_of):
+    """name -> {run, folder, result, x (model-space test inputs), raw, dataset, script outputs}.
+
+    The runs and their exports are the session's (tests/engine/export/conftest.py): the
+    examples trained with their own settings, exported to every format.
+    """
     from engine.build.modelio import load_model
-    from engine.export.job import export_job
-    from engine.export.options import ExportOptions
-    from engine.export.source import run_source
 
     base = tmp_path_factory.mktemp("python_export")
-    runs = {name: _run_folder(name, base / "runs" / name, registry) for name in NAMES}
-
-    def export(name):
-        return export_job(run_source(runs[name]), ExportOptions.parse("python"), base / "out" / name)
-
-    with ThreadPoolExecutor(len(NAMES)) as pool:
-        results = dict(zip(NAMES, pool.map(export, NAMES)))
+    runs, results = {}, {}
+    for name in NAMES:
+        runs[name], results[name] = export_of(name)
     out, jobs = {}, []
     for name in NAMES:
         dataset = _test_split(name)
@@ -119,7 +88,7 @@ def exported(tmp_path_factory, registry):
         files = {k: base / f"{name}_{k}.npy" for k in ("raw", "out", "pre", "keras_out", "model_x")}
         np.save(files["raw"], raw)
         np.save(files["model_x"], x)
-        folder = base / "out" / name / "model_python"
+        folder = results[name].out_dir / "model_python"
         jobs.append({"name": name, "folder": str(folder), **{k: str(v) for k, v in files.items()},
                      "keras": str(runs[name] / "model.keras") if name == "digits_octconv" else None})
         expected = np.asarray(load_model(runs[name] / "model.keras")([x], training=False))
@@ -148,7 +117,7 @@ def test_the_format_is_registered_as_a_folder_built_from_the_graph():
 def test_the_exports_own_check_ran_the_script_without_sprout_and_passed(exported, name):
     result = exported[name]["result"]
     assert not result.errors, result.errors
-    (artifact,) = result.artifacts
+    artifact = next(a for a in result.artifacts if a.format == "python")
     assert artifact.format == "python" and artifact.path.is_dir()
     assert artifact.ok, artifact.message
     assert artifact.message.startswith("python (without Sprout): ") and "matches the Keras model" in artifact.message
