@@ -34,6 +34,9 @@ def run_gui(project: str | None = None) -> int:
         previous_hook(kind, value, tb)
 
     sys.excepthook = crash_hook
+    screen = app.primaryScreen()
+    if screen is not None:
+        fit_to_screen(window, screen.availableGeometry().size())
     window.show()
     if project:
         window.open_path(project, ask_save=False)
@@ -43,6 +46,20 @@ def run_gui(project: str | None = None) -> int:
     sys.excepthook = previous_hook
     dispose(app, window)
     return code
+
+
+def fit_to_screen(window, available) -> bool:
+    """Maximize a window that would not fit the screen's free area (a 1280x720 laptop); True if so.
+
+    The default layout follows the window's size, so the maximized window gets docks sized for it.
+    """
+    from PySide6.QtCore import Qt
+
+    frame = 16, 40  # a window manager's borders and title bar, which ``size()`` leaves out
+    if window.width() + frame[0] <= available.width() and window.height() + frame[1] <= available.height():
+        return False
+    window.setWindowState(window.windowState() | Qt.WindowMaximized)
+    return True
 
 
 def dispose(app, window) -> None:

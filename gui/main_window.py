@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
@@ -19,10 +19,9 @@ from gui.editing.inspector import Inspector
 from gui.editing.palette import Palette
 from gui.editing.summary import SummaryPanel
 from gui.jobs import Job, describe_plainly
+from gui.layout_state import LayoutKeeper
+from gui.menus import add_recent, add_training_entries, build_actions, build_menus, recent_files, refresh_recent
 from gui.training import install_training_dock
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
-MAX_RECENT = 8
 
 
 def warm_up_job(_snapshot=None, _options=None, _on_progress=None, _control=None) -> None:
@@ -38,6 +37,8 @@ class MainWindow(QMainWindow):
     def __init__(self, editor: Editor | None = None, warm_up: bool = True, parent=None):
         super().__init__(parent)
         self.editor = editor or Editor(parent=self)
+        if self.editor.parent() is None:  # the window owns its editor: both go on the GUI thread, together
+            self.editor.setParent(self)
         self.ask = self._ask_user  # replaced in tests: (title, text, buttons) -> chosen button
         self.tf_ready = False
         self.scene = GraphScene(self.editor, self)
@@ -52,9 +53,13 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea, "inspector")
         self.summary_dock = self._dock("Summary and diagnostics", self.summary, Qt.BottomDockWidgetArea, "summary")
 
-        self._build_actions()
+        self.example_name: str | None = None  # the example an untitled project was opened from
+        build_actions(self)
+        build_menus(self)
+        refresh_recent(self)
         self.training_dock = install_training_dock(self)
         self.training_dock.runs_view.export_requested.connect(self.export_model)
+        add_training_entries(self, self.training_dock)
         self.view.block_dropped.connect(self._block_dropped)
         self.palette.activated.connect(self._palette_activated)
         self.scene.selectionChanged.connect(self._selection_changed)
@@ -62,13 +67,14 @@ class MainWindow(QMainWindow):
         self.scene.group_toggled.connect(self.actions.toggle_group)
         self.summary.node_chosen.connect(self.focus_node)
         self.editor.modified_changed.connect(self._update_title)
-        self.editor.path_changed.connect(lambda _p: self._update_title())
+        self.editor.path_changed.connect(self._path_changed)
+        self.editor.document_replaced.connect(self._forget_example)
         self.editor.analysis_changed.connect(self._analysis_status)
         self._update_title()
         self.resize(1400, 860)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 330], Qt.Horizontal)
-        self.resizeDocks([self.summary_dock], [190], Qt.Vertical)
-        self._restore_settings()
+        self.layout_keeper = LayoutKeeper(self)
+        self.layout_keeper.reset()
+        self.layout_keeper.restore(self._settings())
         self._warmup: Job | None = None
         if warm_up:
             self._warmup = Job(warm_up_job, name="tf-warmup", describe=describe_plainly, owner=self)
@@ -93,78 +99,6 @@ class MainWindow(QMainWindow):
             act.setStatusTip(tip)
         act.triggered.connect(slot)
         return act
-
-    def _build_actions(self) -> None:
-        a = self.actions
-        self.act_new = self._act("&New", self.new_project, QKeySequence.New)
-        self.act_open = self._act("&Open…", self.open_dialog, QKeySequence.Open)
-        self.act_save = self._act("&Save", self.save, QKeySequence.Save)
-        self.act_save_as = self._act("Save &As…", self.save_as, QKeySequence.SaveAs)
-        self.act_png = self._act("Export canvas as &PNG…", lambda: self.export_canvas("png"))
-        self.act_svg = self._act("Export canvas as S&VG…", lambda: self.export_canvas("svg"))
-        self.act_quit = self._act("&Quit", self.close, QKeySequence.Quit)
-        self.act_undo = self.editor.stack.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcut(QKeySequence.Undo)
-        self.act_redo = self.editor.stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcut(QKeySequence.Redo)
-        self.act_cut = self._act("Cu&t", a.cut, QKeySequence.Cut)
-        self.act_copy = self._act("&Copy", a.copy, QKeySequence.Copy)
-        self.act_paste = self._act("&Paste", self.paste, QKeySequence.Paste)
-        self.act_duplicate = self._act("D&uplicate", self.duplicate, "Ctrl+D")
-        self.act_delete = self._act("&Delete", a.delete_selection, QKeySequence.Delete)
-        self.act_delete.setShortcuts([QKeySequence.Delete, QKeySequence("Backspace")])
-        self.act_select_all = self._act("Select &All", a.select_all, QKeySequence.SelectAll)
-        self.act_zoom_in = self._act("Zoom &In", lambda: self.view.zoom_by(1.25), QKeySequence.ZoomIn)
-        self.act_zoom_out = self._act("Zoom &Out", lambda: self.view.zoom_by(0.8), QKeySequence.ZoomOut)
-        self.act_fit = self._act("&Fit to View", self.view.fit_all, "Ctrl+0")
-        self.act_arrange = self._act("&Arrange", self._arrange, "Ctrl+L", "Lay the graph out left to right")
-        self.act_code = self._act("View &Code…", self.view_code, "Ctrl+K", "The Keras code that builds this graph")
-        self.act_export = self._act("&Export…", lambda: self.export_model(), "Ctrl+E",
-                                    "Export a run or the graph to Keras, TFLite, ONNX...: checked files and a model card")
-        self.act_group = self._act("&Group as Unit", lambda: a.group_selection(), "Ctrl+G",
-                                   "Collapse the selected blocks into one reusable unit")
-        self.act_ungroup = self._act("&Ungroup", a.ungroup_selection, "Ctrl+Shift+G")
-        for act in (self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete,
-                    self.act_select_all, self.act_group, self.act_ungroup):
-            act.setShortcutContext(Qt.WidgetWithChildrenShortcut)
-            self.view.addAction(act)
-
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.act_new, self.act_open])
-        self.examples_menu = file_menu.addMenu("Open &Example")
-        for path in sorted(EXAMPLES.glob("*.sprout")):
-            self.examples_menu.addAction(self._act(path.stem, lambda _=False, p=path: self.open_path(p, template=True)))
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        file_menu.addSeparator()
-        file_menu.addActions([self.act_save, self.act_save_as])
-        file_menu.addSeparator()
-        file_menu.addActions([self.act_png, self.act_svg])
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-        edit = bar.addMenu("&Edit")
-        edit.addActions([self.act_undo, self.act_redo])
-        edit.addSeparator()
-        edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
-        edit.addSeparator()
-        edit.addAction(self.act_select_all)
-        view = bar.addMenu("&View")
-        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit])
-        view.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.summary_dock):
-            view.addAction(dock.toggleViewAction())
-        model = bar.addMenu("&Model")
-        model.addActions([self.act_arrange, self.act_code, self.act_export])
-        model.addSeparator()
-        model.addActions([self.act_group, self.act_ungroup])
-        tools = self.addToolBar("Main")
-        tools.setObjectName("main_toolbar")
-        tools.addActions([self.act_new, self.act_open, self.act_save])
-        tools.addSeparator()
-        tools.addActions([self.act_undo, self.act_redo])
-        tools.addSeparator()
-        tools.addActions([self.act_arrange, self.act_fit, self.act_code])
-        self._refresh_recent()
 
     # -- files -----------------------------------------------------------------------
     def new_project(self) -> None:
@@ -199,9 +133,13 @@ class MainWindow(QMainWindow):
         if template:
             self.editor.project.path = None
             self.editor.path_changed.emit(None)
+            self.example_name = path.stem
+            self._update_title()
+            self.statusBar().showMessage(f"Opened the {path.stem} example as an untitled copy: "
+                                         "Save As keeps your changes under a name of your own.", 10000)
         else:
             self._add_recent(path)
-        self.view.fit_all()
+        self._fit_opened()
         return True
 
     def offer_untitled_recovery(self) -> bool:
@@ -218,8 +156,23 @@ class MainWindow(QMainWindow):
         except SproutError as exc:
             self._error("Cannot recover", str(exc))
             return False
-        self.view.fit_all()
+        self._fit_opened()
         return True
+
+    def _fit_opened(self) -> None:
+        """Fit an opened graph, and again once the window's layout settles if that resized the canvas.
+
+        At start-up the project opens before the docks have their sizes (Qt applies them at its next
+        layout pass): fitted only then, a graph would be fitted to a canvas that is about to shrink.
+        """
+        self.view.fit_all()
+        self._fitted_size = self.view.viewport().size()
+        QTimer.singleShot(0, self, self._refit_if_resized)  # with the window as context: never after it is gone
+
+    @Slot()
+    def _refit_if_resized(self) -> None:
+        if self.view.viewport().size() != self._fitted_size:
+            self.view.fit_all()
 
     def save(self) -> bool:
         if self.editor.path is None:
@@ -341,9 +294,17 @@ class MainWindow(QMainWindow):
         groups = self.scene.selected_groups()
         if len(groups) == 1 and len(self.scene.selectedItems()) == 1:
             self.inspector.show_group(groups[0], self.actions.rename_group)
+            self._bring_inspector()
             return
         uids = self.scene.selected_uids()
         self.inspector.show_node(uids[0] if len(uids) == 1 else None)
+        if len(uids) == 1:
+            self._bring_inspector()
+
+    def _bring_inspector(self) -> None:
+        """A block was chosen: its editors come forward (over Training setup), unless the user closed them."""
+        if self.inspector_dock.toggleViewAction().isChecked():
+            self.inspector_dock.raise_()
 
     @Slot(str)
     def _status(self, text: str) -> None:
@@ -353,7 +314,8 @@ class MainWindow(QMainWindow):
     def _analysis_status(self, analysis) -> None:
         errors = len(analysis.errors)
         t = analysis.totals()
-        self._status(f"{len(self.editor.doc.nodes)} blocks · {t['params']:,} parameters · "
+        origin = f"{self.example_name} example (untitled copy) · " if self.example_name and not self.editor.path else ""
+        self._status(f"{origin}{len(self.editor.doc.nodes)} blocks · {t['params']:,} parameters · "
                      + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors"))
 
     @Slot(object)
@@ -366,39 +328,46 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("TensorFlow ready" if not error else f"TensorFlow failed to load: {error}", 5000)
 
     def _update_title(self, *_args) -> None:
-        name = self.editor.path.name if self.editor.path else "untitled"
+        if self.editor.path:
+            name = self.editor.path.name
+        else:
+            name = f"untitled (from example {self.example_name})" if self.example_name else "untitled"
         self.setWindowTitle(f"{name}[*] — Sprout")
         self.setWindowModified(self.editor.modified)
+
+    @Slot(object)
+    def _path_changed(self, path) -> None:
+        if path is not None:
+            self.example_name = None  # saved under its own name: no longer the example
+        self._update_title()
+
+    @Slot()
+    def _forget_example(self) -> None:
+        self.example_name = None
+        self._update_title()
 
     # -- settings and closing --------------------------------------------------------
     def _settings(self) -> QSettings:
         return QSettings()
 
-    def _restore_settings(self) -> None:
-        s = self._settings()
-        geometry, state = s.value("window/geometry"), s.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+    @Slot()
+    def reset_layout(self) -> None:
+        """View > Reset Layout: the default places and sizes of every panel, for this window's size."""
+        self.layout_keeper.reset()
 
-    def _recent(self) -> list[str]:
-        value = self._settings().value("files/recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.layout_keeper.window_resized()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.layout_keeper.window_resized()  # a remembered layout too big for this window is not kept
 
     def _add_recent(self, path: Path) -> None:
-        items = [str(Path(path).resolve())] + [p for p in self._recent() if p != str(Path(path).resolve())]
-        self._settings().setValue("files/recent", items[:MAX_RECENT])
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in self._recent():
-            self.recent_menu.addAction(self._act(p, lambda _=False, path=p: self.open_path(path)))
-        self.recent_menu.setEnabled(bool(self._recent()))
+        add_recent(self, path)
 
     def _last_dir(self) -> Path:
-        recent = self._recent()
+        recent = recent_files(self._settings())
         return Path(recent[0]).parent if recent else Path.home()
 
     def closeEvent(self, event) -> None:
@@ -408,9 +377,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
-        s = self._settings()
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        self.layout_keeper.save(self._settings())
         self.editor.discard_autosave()
         event.accept()
 

@@ -11,6 +11,8 @@ from gui import style
 
 
 def _bounds(scene) -> QRectF:
+    if hasattr(scene, "flush_routes"):
+        scene.flush_routes()  # links waiting to be routed are drawn where they will be
     rect = QRectF()
     for item in scene.items():
         if item.parentItem() is None:

@@ -6,7 +6,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from gui import style
-from gui.canvas.items import HEADER_H, LOD_TEXT, NODE_W, PORT_GAP, PortItem
+from gui.canvas.items import HEADER_H, LOD_TEXT, NODE_W, PORT_GAP, PortItem, reindex
 
 GROUP_COLOR = QColor("#455a64")
 
@@ -39,7 +39,11 @@ class GroupItem(QGraphicsItem):
         return self.group.id
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-4, -4, NODE_W + 8, self.height + 8)
+        return QRectF(-4, -8, NODE_W + 12, self.height + 12)
+
+    def body_rect(self) -> QRectF:
+        """The box with its stack, in scene coordinates (what a link must not pass under)."""
+        return self.mapRectToScene(QRectF(0, -6, NODE_W + 6, self.height + 6))
 
     def paint(self, painter: QPainter, option, widget=None):
         painter.setRenderHint(QPainter.Antialiasing)
@@ -80,9 +84,11 @@ class GroupItem(QGraphicsItem):
         self.update()
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            for link in self.links:
-                link.update_path()
+        if change in (QGraphicsItem.ItemPositionHasChanged, QGraphicsItem.ItemVisibleHasChanged):
+            reindex(self)
+            if change == QGraphicsItem.ItemPositionHasChanged:
+                for link in self.links:
+                    link.follow()
         return super().itemChange(change, value)
 
 

@@ -1,16 +1,17 @@
-"""Graphics items: nodes with ports, links with shape labels."""
+"""Graphics items: nodes with their ports (links are in gui/canvas/links.py)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem
 
+from engine.model.layout import HEADER_HEIGHT, NODE_WIDTH, PORT_GAP, box_height
 from gui import style
 
-NODE_W = 190.0
-HEADER_H = 24.0
+NODE_W = NODE_WIDTH  # the layout's box sizes: Arrange leaves room for what is drawn here
+HEADER_H = HEADER_HEIGHT
 PORT_R = 6.0
-PORT_GAP = 20.0
+TITLE_PT = 9.0  # a node's title; the canvas's Fit to View keeps it readable (view.MIN_TITLE_PX)
 LOD_TEXT = 0.4  # below this zoom, nodes and links are drawn without text
 
 
@@ -58,15 +59,14 @@ class NodeItem(QGraphicsItem):
         self.cost_line = ""
         self.errors: list[str] = []
         self.color = style.category_color(spec.category)
-        rows = max(len(spec.inputs), len(spec.outputs), 1)
-        self.height = max(78.0, HEADER_H + 14 + rows * PORT_GAP)
+        self.height = box_height(spec)
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setZValue(1)
         self.inputs = {p.name: PortItem(self, p.name, False, p.optional) for p in spec.inputs}
         self.outputs = {p.name: PortItem(self, p.name, True) for p in spec.outputs}
         self._place_ports()
-        self.links: list[LinkItem] = []
+        self.links: list = []  # LinkItems ending here
         self._refresh_tooltip()
 
     def _place_ports(self):
@@ -88,14 +88,15 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(rect, 7, 7)
         header = QPainterPath()
         header.addRoundedRect(QRectF(0, 0, NODE_W, HEADER_H), 7, 7)
-        header.addRect(QRectF(0, HEADER_H - 8, NODE_W, 8))
-        painter.fillPath(header.simplified(), QBrush(self.color))
+        square = QPainterPath()
+        square.addRect(QRectF(0, HEADER_H - 8, NODE_W, 8))
+        painter.fillPath(header.united(square), QBrush(self.color))  # rounded top, square bottom
         if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
             return  # zoomed far out: text would be unreadable and costs most of the frame
         painter.setPen(QColor("#ffffff"))
         bold = QFont()
         bold.setBold(True)
-        bold.setPointSizeF(9.0)
+        bold.setPointSizeF(TITLE_PT)
         painter.setFont(bold)
         painter.drawText(QRectF(10, 0, NODE_W - 20, HEADER_H), Qt.AlignVCenter | Qt.AlignLeft,
                          painter.fontMetrics().elidedText(self.title, Qt.ElideRight, int(NODE_W - 20)))
@@ -118,6 +119,10 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QColor("#6b7280") if not self.errors else style.ERROR)
             y += 16
 
+    def body_rect(self) -> QRectF:
+        """The box, in scene coordinates (what a link must not pass under)."""
+        return self.mapRectToScene(QRectF(0, 0, NODE_W, self.height))
+
     def set_title(self, title: str) -> None:
         self.title = title
         self._refresh_tooltip()
@@ -136,87 +141,18 @@ class NodeItem(QGraphicsItem):
         self.setToolTip(tip)
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            for link in self.links:
-                link.update_path()
+        if change in (QGraphicsItem.ItemPositionHasChanged, QGraphicsItem.ItemVisibleHasChanged):
+            reindex(self)
+            if change == QGraphicsItem.ItemPositionHasChanged:
+                for link in self.links:
+                    link.follow()
         elif change == QGraphicsItem.ItemSelectedHasChanged:
             self.update()
         return super().itemChange(change, value)
 
 
-class LinkItem(QGraphicsPathItem):
-    """A curved wire from an output port to an input port, labelled with its tensor shape."""
-
-    def __init__(self, link, source: PortItem, target: PortItem):
-        super().__init__()
-        self.link, self.source, self.target = link, source, target
-        self.label = ""
-        self.setZValue(0)
-        self.setFlag(QGraphicsItem.ItemIsSelectable)
-        self.setPen(QPen(style.LINK, 2.0))
-        source.node.links.append(self)
-        target.node.links.append(self)
-        self.update_path()
-
-    def detach(self) -> None:
-        for node in (self.source.node, self.target.node):
-            if self in node.links:
-                node.links.remove(self)
-
-    def set_ends(self, source: PortItem, target: PortItem) -> None:
-        """Re-attach to other port items (a collapsed group's proxy ports)."""
-        if (source, target) == (self.source, self.target):
-            return
-        self.detach()
-        self.source, self.target = source, target
-        source.node.links.append(self)
-        target.node.links.append(self)
-        self.update_path()
-
-    def update_path(self) -> None:
-        self.setPath(curve(self.source.scene_center(), self.target.scene_center()))
-
-    def set_label(self, text: str) -> None:
-        if text != self.label:
-            self.label = text
-            self.setToolTip(f"{self.link.source}.{self.link.source_port} → {self.link.target}.{self.link.target_port}"
-                            f"<br>shape: (batch, {text.replace('×', ', ')})")
-            self.update()
-
-    def paint(self, painter: QPainter, option, widget=None):
-        painter.setRenderHint(QPainter.Antialiasing)
-        pen = QPen(style.SELECTED if self.isSelected() else style.LINK, 3.0 if self.isSelected() else 2.0)
-        painter.setPen(pen)
-        painter.setBrush(Qt.NoBrush)
-        painter.drawPath(self.path())
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_TEXT:
-            mid = self.path().pointAtPercent(0.5)
-            font = QFont()
-            font.setPointSizeF(7.5)
-            painter.setFont(font)
-            w = painter.fontMetrics().horizontalAdvance(self.label) + 8
-            box = QRectF(mid.x() - w / 2, mid.y() - 9, w, 16)
-            painter.setPen(Qt.NoPen)
-            painter.setBrush(QColor(255, 255, 255, 230))
-            painter.drawRoundedRect(box, 4, 4)
-            painter.setPen(QColor("#374151"))
-            painter.drawText(box, Qt.AlignCenter, self.label)
-
-    def boundingRect(self) -> QRectF:
-        return super().boundingRect().adjusted(-60, -12, 60, 12)
-
-    def shape(self) -> QPainterPath:
-        from PySide6.QtGui import QPainterPathStroker
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self.path())
-
-
-def curve(a: QPointF, b: QPointF) -> QPainterPath:
-    """A horizontal S-curve from ``a`` to ``b``."""
-    path = QPainterPath(a)
-    dx = max(40.0, abs(b.x() - a.x()) * 0.5)
-    if b.x() < a.x():
-        dx = min(dx, 120.0)  # a link running backwards (wrapped layout): keep its bulge near the nodes
-    path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
-    return path
+def reindex(item) -> None:
+    """Tell the scene's routing grid that a node or group box moved, showed or hid."""
+    scene = item.scene()
+    if scene is not None and hasattr(scene, "index_body"):
+        scene.index_body(item)

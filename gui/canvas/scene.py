@@ -2,19 +2,23 @@
 in response to them by pushing commands (DESIGN.md section 6)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QPen
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-from engine.errors import SproutError
 from engine.model.groups import boundary, live_members
 from gui import style
 from gui.canvas.group_items import GroupFrameItem, GroupItem
-from gui.canvas.items import LinkItem, NodeItem, PortItem, curve
-from gui.editing.commands import AddLinkCommand, MoveNodesCommand
+from gui.canvas.interaction import SceneMouse
+from gui.canvas.items import NodeItem, PortItem
+from gui.canvas.links import LinkItem
+from gui.canvas.spatial import SceneIndex
+from gui.editing.commands import node_names
+
+PICK_PX = 8.0  # a block dropped this close to a link (in screen pixels) is inserted into it
+BASE_RECT = QRectF(-2000, -2000, 6000, 4000)
 
 
-class GraphScene(QGraphicsScene):
+class GraphScene(SceneMouse, SceneIndex, QGraphicsScene):
     """Node and link items for the editor's document."""
 
     message = Signal(str)
@@ -31,8 +35,12 @@ class GraphScene(QGraphicsScene):
         self._hover_port: PortItem | None = None
         self._press_positions: dict[str, tuple] = {}
         self._press_groups: dict[str, tuple] = {}
+        self._press_rects: list[QRectF] = []
+        self._hot_link: LinkItem | None = None
+        self._obstacle_key = None
         self.group_items: dict[str, QGraphicsItem] = {}
-        self.setSceneRect(-2000, -2000, 6000, 4000)
+        self.init_index()
+        self.setSceneRect(BASE_RECT)
         editor.document_replaced.connect(self.rebuild)
         editor.analysis_changed.connect(self.apply_analysis)
         editor.project_changed.connect(self.apply_groups)
@@ -44,10 +52,11 @@ class GraphScene(QGraphicsScene):
         if self._unsubscribe:
             self._unsubscribe()
         self.clear()
+        self.clear_index()
         self.nodes.clear()
         self.links.clear()
         self.group_items.clear()
-        self._drag_path = None
+        self._drag_path = self._hot_link = self._obstacle_key = None
         doc = self.editor.doc
         for uid in doc.nodes:
             self._add_node(uid)
@@ -56,32 +65,45 @@ class GraphScene(QGraphicsScene):
         self._unsubscribe = doc.subscribe(self._on_event)
         self.apply_groups()
         self.apply_analysis(self.editor.analysis)
+        self.grow_to_items()
 
     def _on_event(self, event) -> None:
-        self._mirror(event)
-        if self.editor.project.groups and event.kind != "title_changed":
-            self.apply_groups()  # boundaries and frames follow nodes and links
+        self.batching = True  # links are routed once the burst of events is over (flush_routes)
+        try:
+            self._mirror(event)
+            if self.editor.project.groups and event.kind != "title_changed":
+                self.apply_groups()  # boundaries and frames follow nodes and links
+        finally:
+            self.batching = False
 
     def _mirror(self, event) -> None:
         kind = event.kind
         if kind == "node_added":
-            self._add_node(event.uid)
+            self.defer_rects([self._add_node(event.uid).body_rect()])  # links under it go around
         elif kind == "node_removed":
             item = self.nodes.pop(event.uid, None)
             if item is not None:
+                vacated = item.body_rect()
+                self.bodies.drop(item)
                 self.removeItem(item)
+                self.defer_rects([vacated])
         elif kind == "link_added":
             self._add_link(event.link)
         elif kind == "link_removed":
             item = self.links.pop(event.link, None)
             if item is not None:
                 item.detach()
+                self.unindex_link(item)
+                if item is self._hot_link:
+                    self._hot_link = None
                 self.removeItem(item)
         elif kind == "node_moved":
             x, y = self.editor.doc.node(event.uid).position
             item = self.nodes[event.uid]
             if (item.pos().x(), item.pos().y()) != (x, y):
+                vacated = item.body_rect()
                 item.setPos(x, y)
+                self.defer_rects([vacated, item.body_rect()])
         elif kind == "title_changed":
             self.nodes[event.uid].set_title(self.editor.doc.node(event.uid).title)
         elif kind == "reset":
@@ -92,6 +114,7 @@ class GraphScene(QGraphicsScene):
         item = NodeItem(uid, self.editor.doc.spec(uid), node.title)
         item.setPos(*node.position)
         self.addItem(item)
+        self.index_body(item)
         self.nodes[uid] = item
         return item
 
@@ -100,14 +123,22 @@ class GraphScene(QGraphicsScene):
         dst = self.nodes[link.target].inputs[link.target_port]
         item = LinkItem(link, src, dst)
         self.addItem(item)
+        item.follow()  # in the scene now: route around the nodes (at once, or after the batch)
         self.links[link] = item
         return item
+
+    # -- routing (see gui/canvas/spatial.py for the questions it asks) ----------------
+    def grow_to_items(self) -> None:
+        """Let the view scroll to every item, however far the project placed it."""
+        rect = self.itemsBoundingRect()
+        self.setSceneRect(BASE_RECT.united(rect.adjusted(-800, -800, 800, 800)) if not rect.isEmpty() else BASE_RECT)
 
     # -- groups ------------------------------------------------------------------------
     def apply_groups(self) -> None:
         """Show collapsed groups as one box (members hidden, links re-routed) and
         expanded groups as frames."""
         for item in self.group_items.values():
+            self.bodies.drop(item)
             self.removeItem(item)
         self.group_items.clear()
         doc = self.editor.doc
@@ -134,6 +165,8 @@ class GraphScene(QGraphicsScene):
                     rect = rect.united(self.nodes[uid].sceneBoundingRect())
                 item = GroupFrameItem(group, rect)
             self.addItem(item)
+            if isinstance(item, GroupItem):
+                self.index_body(item)
             self.group_items[group.id] = item
         for link, item in self.links.items():
             sg, tg = owner.get(link.source), owner.get(link.target)
@@ -144,6 +177,10 @@ class GraphScene(QGraphicsScene):
             src = sg.outputs[(link.source, link.source_port)] if sg else self.nodes[link.source].outputs[link.source_port]
             dst = tg.inputs[(link.target, link.target_port)] if tg else self.nodes[link.target].inputs[link.target_port]
             item.set_ends(src, dst)
+        key = tuple((g.id, g.collapsed, tuple(live_members(g, doc))) for g in self.editor.project.groups)
+        if key != self._obstacle_key and (key or self._obstacle_key):
+            self.reroute_all()  # boxes came or went: links go around what is shown now
+        self._obstacle_key = key
         if self.group_items:
             self.apply_analysis(self.editor.analysis)
 
@@ -166,8 +203,10 @@ class GraphScene(QGraphicsScene):
                 cost = f"{style.human(res.cost.params)} params · {style.human(res.cost.macs)} MACs"
             item.set_result(shape, cost, errors.get(uid, []))
         doc = self.editor.doc
+        names = node_names(doc)
         for link, item in self.links.items():
             item.set_label(style.shape_text(analysis.link_shape(link, doc)) if link.source in analysis.nodes else "")
+            item.set_names(names.get(link.source, link.source), names.get(link.target, link.target))
         for item in self.group_items.values():
             if isinstance(item, GroupItem):
                 members = [u for u in item.group.nodes if u in analysis.nodes]
@@ -200,97 +239,26 @@ class GraphScene(QGraphicsScene):
             if uid in self.nodes:
                 self.nodes[uid].setSelected(True)
 
-    def link_at(self, pos: QPointF):
-        """The link under ``pos`` (scene coordinates), if any."""
-        for item in self.items(pos):
-            if isinstance(item, LinkItem):
-                return item.link
-        return None
+    def link_at(self, pos: QPointF, radius: float | None = None):
+        """The visible link nearest ``pos`` (scene coordinates) within ``radius``, if any.
 
-    # -- mouse: connecting ports and moving nodes ----------------------------------------
-    def _port_at(self, pos: QPointF) -> PortItem | None:
-        for item in self.items(pos):
-            if isinstance(item, PortItem):
-                return item
-        return None
+        ``radius`` defaults to :data:`PICK_PX` screen pixels at the view's zoom.
+        """
+        if radius is None:
+            views = self.views()
+            radius = PICK_PX / (views[0].transform().m11() if views else 1.0)
+        item = self.link_near(pos, radius)
+        return item.link if item is not None else None
 
-    def mousePressEvent(self, event):
-        port = self._port_at(event.scenePos()) if event.button() == Qt.LeftButton else None
-        if port is not None and port.is_output:
-            self._drag_from = port
-            self._drag_path = QGraphicsPathItem()
-            self._drag_path.setPen(QPen(style.SELECTED, 2.0, Qt.DashLine))
-            self._drag_path.setZValue(5)
-            self.addItem(self._drag_path)
-            self._drag_path.setPath(curve(port.scene_center(), event.scenePos()))
-            event.accept()
-            return
-        super().mousePressEvent(event)
-        self._press_positions = {uid: tuple(self.editor.doc.node(uid).position) for uid in self.selected_uids()}
-        self._press_groups = {i.uid: (i.pos().x(), i.pos().y()) for i in self.selectedItems() if isinstance(i, GroupItem)}
+    def set_hot_link(self, link) -> None:
+        """Highlight ``link`` (None: none) as where a dragged block would be inserted."""
+        item = self.links.get(link) if link is not None else None
+        if item is not self._hot_link:
+            if self._hot_link is not None and self._hot_link.scene() is self:
+                self._hot_link.set_hot(False)
+            self._hot_link = item
+            if item is not None:
+                item.set_hot(True)
 
-    def mouseDoubleClickEvent(self, event):
-        for item in self.items(event.scenePos()):
-            if isinstance(item, (GroupItem, GroupFrameItem)):
-                self.group_toggled.emit(item.uid)
-                event.accept()
-                return
-        super().mouseDoubleClickEvent(event)
-
-    def mouseMoveEvent(self, event):
-        if self._drag_from is not None:
-            self._drag_path.setPath(curve(self._drag_from.scene_center(), event.scenePos()))
-            port = self._port_at(event.scenePos())
-            if port is not self._hover_port:
-                if self._hover_port is not None:
-                    self._hover_port.set_highlight(None)
-                self._hover_port = port if port is not None and not port.is_output else None
-                if self._hover_port is not None:
-                    ok = self.editor.doc.can_link(self._drag_from.uid, self._drag_from.name,
-                                                  self._hover_port.uid, self._hover_port.name)
-                    self._hover_port.set_highlight(style.OK_PORT if ok else style.BAD_PORT)
-            event.accept()
-            return
-        super().mouseMoveEvent(event)
-
-    def mouseReleaseEvent(self, event):
-        if self._drag_from is not None:
-            target = self._hover_port
-            if target is not None:
-                target.set_highlight(None)
-                self.connect_ports(self._drag_from.uid, self._drag_from.name, target.uid, target.name)
-            self.removeItem(self._drag_path)
-            self._drag_from = self._drag_path = self._hover_port = None
-            event.accept()
-            return
-        super().mouseReleaseEvent(event)
-        self.commit_moves()
-
-    def connect_ports(self, source: str, source_port: str, target: str, target_port: str) -> bool:
-        """Push a link command if the link is allowed; otherwise say why in the status bar."""
-        try:
-            link = self.editor.doc.check_link(source, source_port, target, target_port)
-        except SproutError as exc:
-            self.message.emit(f"Cannot connect: {exc}")
-            return False
-        self.editor.stack.push(AddLinkCommand(self.editor.doc, link))
-        return True
-
-    def commit_moves(self) -> None:
-        """Turn a finished drag into one Move command (positions of all moved nodes)."""
-        moves = {}
-        for uid, old in self._press_positions.items():
-            item = self.nodes.get(uid)
-            if item is None:
-                continue
-            new = (item.pos().x(), item.pos().y())
-            box = self.group_of(uid) if not item.isVisible() else None
-            if box is not None and box.uid in self._press_groups:  # moved as part of a collapsed group
-                gx, gy = self._press_groups[box.uid]
-                new = (old[0] + box.pos().x() - gx, old[1] + box.pos().y() - gy)
-            if new != old:
-                moves[uid] = (old, new)
-        self._press_positions, self._press_groups = {}, {}
-        if moves:
-            self.editor.stack.push(MoveNodesCommand(self.editor.doc, moves,
-                                                    f"Move {len(moves)} node{'s' if len(moves) > 1 else ''}"))
+    def hot_link(self):
+        return self._hot_link.link if self._hot_link is not None else None

@@ -16,6 +16,7 @@ from gui.editing.commands import (
     PasteCommand,
     RemoveLinkCommand,
     RemoveNodesCommand,
+    node_name,
 )
 
 
@@ -40,7 +41,8 @@ class EditActions:
             self.scene.select_uids([cmd.uid])
             return cmd.uid
         stack = self.editor.stack
-        stack.beginMacro(f"Insert {spec.title}")
+        stack.beginMacro(f"Insert {spec.title} between {node_name(self.doc, link.source)} "
+                         f"and {node_name(self.doc, link.target)}")
         stack.push(cmd)
         stack.push(RemoveLinkCommand(self.doc, link))
         first_in, first_out = spec.inputs[0].name, spec.outputs[0].name
@@ -107,13 +109,20 @@ class EditActions:
     def select_all(self) -> None:
         self.scene.select_uids(list(self.doc.nodes))
 
-    def arrange(self, max_columns: int | None = 6) -> None:
-        """Auto-arrange: layered, left to right, wrapping after ``max_columns`` layers."""
+    def arrange(self, max_columns: int | None = None) -> None:
+        """Auto-arrange: layered, left to right, wrapping after ``max_columns`` layers.
+
+        By default, after as many layers as the canvas shows side by side at a readable zoom.
+        """
+        if max_columns is None:
+            views = self.scene.views()
+            max_columns = views[0].arrange_columns() if views and hasattr(views[0], "arrange_columns") else 4
         positions = layered_positions(self.doc, max_columns=max_columns)
         moves = {uid: (self.doc.node(uid).position, pos) for uid, pos in positions.items()
                  if pos != self.doc.node(uid).position}
         if moves:
             self.editor.stack.push(MoveNodesCommand(self.doc, moves, "Arrange"))
+            self.scene.flush_routes()  # route every link once, around the nodes' new places
 
     # -- groups ------------------------------------------------------------------------
     def _set_groups(self, groups, text: str) -> None:

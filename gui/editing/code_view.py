@@ -14,6 +14,7 @@ class CodeDialog(QDialog):
         self.resize(860, 560)
         self.text = QPlainTextEdit(code)
         self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.NoWrap)  # a wrapped trailing comment reads as broken Python
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         copy = buttons.addButton("Copy", QDialogButtonBox.ActionRole)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections import Counter
 
 from PySide6.QtGui import QUndoCommand
 
@@ -14,6 +15,26 @@ from engine.model.document import GraphDocument, Link, RemovedNode
 
 PARAMS_ID = 1001
 MERGE_WINDOW_S = 2.0  # edits of one field closer than this in time are one undo step
+
+
+def node_name(doc: GraphDocument, uid: str, quote: bool = False) -> str:
+    """How messages name a node: by its title (in quotes with ``quote``), with its id only
+    when another node has the same title: ``Pool (n5)``, ``“Pool” (n5)``."""
+    node = doc.nodes.get(uid)
+    if node is None:
+        return uid
+    title = node.title or doc.registry.get(node.block).title
+    if quote:
+        title = f"“{title}”"
+    twins = sum(1 for n in doc.nodes.values() if n.title == node.title)
+    return f"{title} ({uid})" if twins > 1 else title
+
+
+def node_names(doc: GraphDocument) -> dict[str, str]:
+    """:func:`node_name` of every node, in one pass (for a whole canvas)."""
+    counts = Counter(n.title for n in doc.nodes.values())
+    return {uid: (n.title or doc.registry.get(n.block).title) + (f" ({uid})" if counts[n.title] > 1 else "")
+            for uid, n in doc.nodes.items()}
 
 
 class AddNodeCommand(QUndoCommand):
@@ -37,7 +58,8 @@ class RemoveNodesCommand(QUndoCommand):
     def __init__(self, doc: GraphDocument, uids):
         self.doc = doc
         self.uids = [u for u in doc.nodes if u in set(uids)]
-        super().__init__(f"Delete {len(self.uids)} node{'s' if len(self.uids) != 1 else ''}")
+        super().__init__(f"Delete {node_name(doc, self.uids[0])}" if len(self.uids) == 1
+                         else f"Delete {len(self.uids)} nodes")
         self.removed: list[RemovedNode] = []
 
     def redo(self):
@@ -55,7 +77,7 @@ class AddLinkCommand(QUndoCommand):
     """Connect an output port to an input port (validated before pushing)."""
 
     def __init__(self, doc: GraphDocument, link: Link):
-        super().__init__(f"Connect {link.source} to {link.target}")
+        super().__init__(f"Connect {node_name(doc, link.source)} to {node_name(doc, link.target)}")
         self.doc, self.link = doc, link
         self.order: int | None = None  # after an undo: where a redo puts the link back
 
@@ -70,7 +92,7 @@ class RemoveLinkCommand(QUndoCommand):
     """Disconnect one link."""
 
     def __init__(self, doc: GraphDocument, link: Link):
-        super().__init__(f"Disconnect {link.source} from {link.target}")
+        super().__init__(f"Disconnect {node_name(doc, link.source)} from {node_name(doc, link.target)}")
         self.doc, self.link = doc, link
         self.order: int | None = None
 
@@ -101,7 +123,7 @@ class SetParamsCommand(QUndoCommand):
     """Change parameters of one node; consecutive edits of one field merge into one step."""
 
     def __init__(self, doc: GraphDocument, uid: str, params: dict):
-        super().__init__(f"Edit {', '.join(params)} of {uid}")
+        super().__init__(f"Edit {', '.join(params)} of {node_name(doc, uid)}")
         self.doc, self.uid = doc, uid
         self.new = dict(params)
         self.old = {k: doc.node(uid).params[k] for k in params}
@@ -128,7 +150,7 @@ class RenameNodeCommand(QUndoCommand):
     """Change a node's title."""
 
     def __init__(self, doc: GraphDocument, uid: str, title: str):
-        super().__init__(f"Rename {uid}")
+        super().__init__(f"Rename {node_name(doc, uid)}")
         self.doc, self.uid, self.title, self.old = doc, uid, title, doc.node(uid).title
 
     def redo(self):

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from blocks.spec import ParamError
 from gui.editing.commands import RenameNodeCommand, SetParamsCommand
 from gui.editing.param_editors import make_editor
+from gui.layout_state import FitWidthScrollArea
 
 
-class Inspector(QScrollArea):
-    """Shows the single selected node; every edit is an undo command."""
+class Inspector(FitWidthScrollArea):
+    """Shows the single selected node; every edit is an undo command.
+
+    As wide as the shown block's editors need (a long label goes above its editor), so the
+    dock around it never hides an editor behind a sideways scroll.
+    """
 
     def __init__(self, editor, parent=None):
         super().__init__(parent)
@@ -19,7 +24,6 @@ class Inspector(QScrollArea):
         self.editors: dict[str, object] = {}
         self._updating = False
         self._unsubscribe = None
-        self.setWidgetResizable(True)
         self._empty()
         editor.document_replaced.connect(self._rebind)
         self._rebind()
@@ -57,6 +61,7 @@ class Inspector(QScrollArea):
         outer.addWidget(QLabel(f"<b>Unit</b> <span style='color:#6b7280'>group {gid} · "
                                f"{len(group.nodes)} blocks</span>"))
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         self.group_title = QLineEdit(group.title)
         self.group_title.editingFinished.connect(lambda: rename(gid, self.group_title.text().strip()))
         form.addRow("Title", self.group_title)
@@ -83,6 +88,7 @@ class Inspector(QScrollArea):
         head = QLabel(f"<b>{spec.title}</b> <span style='color:#6b7280'>{spec.id} · node {uid}</span>")
         outer.addWidget(head)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         self.title_edit = QLineEdit()
         self.title_edit.editingFinished.connect(self._rename)
         form.addRow("Title", self.title_edit)

@@ -22,7 +22,7 @@ from engine.model.project import ProjectSnapshot, dumps
 from engine.runs import results as run_results
 from engine.runs import store as runs
 from gui.jobs import Job
-from gui.training.run_state import RunProgress, ending_text, next_run_name
+from gui.training.run_state import RunProgress, ending_text, next_run_name, score_label
 
 Ask = Callable[[str, str, tuple[str, ...]], str]
 
@@ -188,7 +188,7 @@ class TrainingController(QObject):
                 self.run_selected.emit(record["id"])
         score = runs.score_of(record)
         detail = f" — {result.message}" if result.message else ""
-        acc = f" Accuracy {score:.2%}." if score is not None else ""
+        acc = f" {score_label(record)} {score:.2%}." if score is not None else ""
         self.run_finished.emit(self.last_outcome)
         self.notice.emit(f"{ending_text(result.stop_reason)}: {record['name']}, {record['epochs_run']} epoch(s)."
                          f"{acc}{detail}", result.stop_reason == "nan_loss")

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.layout_state import FitWidthScrollArea
 from gui.training.controller import TrainingController
 from gui.training.panel import SetupPanel
 from gui.training.plots import TrainingPlots
@@ -43,8 +43,7 @@ class TrainingDock(QDockWidget):
         self.run_recorded = self.controller.run_recorded
 
         self.setup = SetupPanel(self.editor)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
+        scroll = FitWidthScrollArea()
         scroll.setWidget(self.setup)
         self.setup_dock = QDockWidget("Training setup", window)
         self.setup_dock.setObjectName("training_setup")
@@ -65,6 +64,7 @@ class TrainingDock(QDockWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.message.hide()
         bar = QHBoxLayout()
         for b in (self.train_button, self.pause_button, self.stop_button):
             bar.addWidget(b)
@@ -133,8 +133,15 @@ class TrainingDock(QDockWidget):
 
     @Slot()
     def start(self) -> bool:
-        """Train the project on a worker thread; False if it cannot start."""
+        """Train the project on a worker thread; False if it cannot start (the reason is shown here)."""
+        self.bring_forward()
         return self.controller.start()
+
+    def bring_forward(self) -> None:
+        """Show this dock over the Summary tab beside it (reopened if the user had closed it)."""
+        self.show()
+        self.raise_()
+        self.tabs.setCurrentWidget(self.plots)
 
     @Slot()
     def toggle_pause(self) -> None:
@@ -186,12 +193,13 @@ class TrainingDock(QDockWidget):
     @Slot(str, bool)
     def _show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
+        self.message.setVisible(bool(text))  # no empty line above the curves
         self.message.setStyleSheet("color: #d32f2f; font-weight: bold;" if error else "color: #2e7d32;")
 
     @Slot()
     def _run_started(self) -> None:
         self.plots.reset()
-        self.results.show_results(None)
+        self.results.clear()
         self.epoch_bar.setRange(0, 1)
         self.epoch_bar.setValue(0)
         self.epoch_bar.setFormat("Preparing data and model…")
@@ -242,9 +250,14 @@ class TrainingDock(QDockWidget):
 
     @Slot()
     def _project_replaced(self) -> None:
+        """Another project: nothing of the previous one's last run stays (a live run keeps its curves)."""
         self.runs_view.set_runs(self.editor.project.runs)
         self.plots.set_overlays([])
         if not self.running:
             self.plots.reset()
-            self.results.show_results(None)
+            self.results.clear()
             self._show_message("")
+            self.epoch_bar.setRange(0, 1)
+            self.epoch_bar.setValue(0)
+            self.epoch_bar.setFormat("Ready")
+            self.status.setText("")

@@ -74,6 +74,7 @@ class SetupPanel(QWidget):
 
         data_box = QGroupBox("Data")
         form = QFormLayout(data_box)
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         self.source = QComboBox()
         self.source.setEditable(True)
         self.source.addItems(list(EMBEDDED))
@@ -112,6 +113,7 @@ class SetupPanel(QWidget):
         self.balance.setMouseEnabled(x=False, y=False)
         self.balance.hideButtons()
         self.balance.setTitle("Class balance", size="8pt")
+        self.balance.hide()  # until the preview has counts: no empty axes under "Loading preview…"
         self.bars = None
         form.addRow(self.preview_text)
         form.addRow(self.samples_host)
@@ -119,6 +121,7 @@ class SetupPanel(QWidget):
 
         hyper_box = QGroupBox("Hyper-parameters")
         hform = QFormLayout(hyper_box)
+        hform.setRowWrapPolicy(QFormLayout.WrapLongRows)
         self.optimizer = QComboBox()
         self.optimizer.addItems(list(OPTIMIZERS))
         self.optimizer.activated.connect(lambda _i: self._commit_training())
@@ -278,7 +281,9 @@ class SetupPanel(QWidget):
         elif info["samples"]:
             x, label = info["samples"][0]
             values = ", ".join(f"{v:.3g}" for v in np.ravel(x)[:6])
-            self.samples.addWidget(QLabel(f"First sample: [{values}{', …' if np.size(x) > 6 else ''}] → {label}"))
+            first = QLabel(f"First sample: [{values}{', …' if np.size(x) > 6 else ''}] → {label}")
+            first.setWordWrap(True)  # a long row must not widen the dock
+            self.samples.addWidget(first)
         counts = info["counts"]
         if counts:
             self.bars = pg.BarGraphItem(x=np.arange(len(counts)), height=counts, width=0.7, brush="#90caf9")

@@ -14,10 +14,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+PLOT_MIN_HEIGHT = 228  # the three plots' area: a data area of at least 150 px under the title, over the axis
 REDRAW_MS = 200  # 5 Hz: each repaint holds the GIL that the training thread needs between steps
 SMOOTHING = 0.9  # exponential moving average of the batch loss, debiased like TensorBoard's
 OVERLAY_COLORS = ("#8e24aa", "#00897b", "#f4511e", "#3949ab", "#c0ca33", "#6d4c41")
 TRAIN, VAL, BATCH = "#1e88e5", "#e53935", "#90caf9"
+EMPTY_READOUT = "Train (F5) to see the curves here; then hover a plot to read its values"
+HOVER_READOUT = "Hover a plot to read its values"
 
 
 class TrainingPlots(QWidget):
@@ -35,7 +38,8 @@ class TrainingPlots(QWidget):
         self._overlay_items: list = []
 
         bar = QHBoxLayout()
-        self.readout = QLabel("Hover a plot to read values")
+        bar.setContentsMargins(4, 2, 0, 0)
+        self.readout = QLabel(EMPTY_READOUT)
         self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.log_scale = QCheckBox("Log scale (loss)")
         self.log_scale.toggled.connect(self._log_toggled)
@@ -49,9 +53,15 @@ class TrainingPlots(QWidget):
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("w")
-        self.loss_plot = self._plot("Loss", 0)
-        self.acc_plot = self._plot("Accuracy", 1)
-        self.lr_plot = self._plot("Learning rate", 2)
+        self.canvas.setMinimumHeight(PLOT_MIN_HEIGHT)
+        self.canvas.ci.setContentsMargins(2, 2, 6, 2)
+        # The titles carry the legend of the run's own curves, so no legend box hides a curve; a legend
+        # inside the plot appears only for other runs' overlays (Runs tab).
+        self.loss_plot = self._plot("Loss", 0, [(TRAIN, "train"), (VAL, "validation"), (BATCH, "batch, smoothed")])
+        self.acc_plot = self._plot("Accuracy", 1, [(TRAIN, "train"), (VAL, "validation")])
+        self.lr_plot = self._plot("Learning rate", 2, [])
+        for col, share in enumerate((4, 4, 3)):  # loss and accuracy matter most; a rate is read at a glance
+            self.canvas.ci.layout.setColumnStretchFactor(col, share)
         self.curves = {
             "batch_loss": self._curve(self.loss_plot, BATCH, "batch loss (smoothed)", width=1),
             "loss": self._curve(self.loss_plot, TRAIN, "train", symbol=True),
@@ -60,6 +70,10 @@ class TrainingPlots(QWidget):
             "val_accuracy": self._curve(self.acc_plot, VAL, "validation", symbol=True),
             "lr": self._curve(self.lr_plot, "#43a047", "learning rate", symbol=True),
         }
+        # Made after the run's curves, the legends list only overlays. Loss falls to the bottom right: its
+        # legend goes top right; accuracy climbs: bottom right.
+        for plot, offset in ((self.loss_plot, (-8, 8)), (self.acc_plot, (-8, -8))):
+            plot.addLegend(offset=offset, labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200), verSpacing=-6)
         self.cursors = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9e9e9e", style=Qt.DashLine))
                         for _ in range(3)]
         for plot, line in zip((self.loss_plot, self.acc_plot, self.lr_plot), self.cursors):
@@ -78,12 +92,13 @@ class TrainingPlots(QWidget):
         self._timer.start()
 
     # -- building --------------------------------------------------------------------
-    def _plot(self, title: str, col: int):
-        plot = self.canvas.addPlot(row=0, col=col, title=title)
+    def _plot(self, title: str, col: int, keys: list[tuple[str, str]]):
+        plot = self.canvas.addPlot(row=0, col=col)
+        key = "".join(f"&nbsp;&nbsp;<span style='color:{color}'>━━</span>&nbsp;{name}" for color, name in keys)
+        plot.setTitle(f"<b>{title}</b><span style='font-size:8pt'>{key}</span>", size="9pt", color="#4b5563")
         # No grid: pyqtgraph draws grid lines inside the axes, and repainting them was ~70% of a live update.
         plot.setLabel("bottom", "epoch")
-        # Accuracy climbs to the top right and a constant rate runs along the top: their legends go low.
-        plot.addLegend(offset=(-8, 8) if title == "Loss" else (-8, -8), labelTextSize="8pt")
+        plot.getAxis("left").setWidth(44)  # room for "0.0025" or "1.0e-3" without the labels overlapping
         plot.setMouseEnabled(x=True, y=False)
         return plot
 
@@ -98,6 +113,7 @@ class TrainingPlots(QWidget):
     # -- data in ---------------------------------------------------------------------
     def reset(self) -> None:
         """Forget the shown run (overlays stay)."""
+        self.readout.setText(EMPTY_READOUT)
         self.history, self.batch_x, self.batch_loss, self._smooth = [], [], [], []
         self._ema, self._ema_n = 0.0, 0
         self._dirty = self._epochs_dirty = True
@@ -117,6 +133,8 @@ class TrainingPlots(QWidget):
 
     def add_epoch(self, row: dict) -> None:
         """One history row (``epoch`` is 1-based: the end of that epoch)."""
+        if not self.history:
+            self.readout.setText(HOVER_READOUT)
         self.history.append(dict(row))
         self._epochs_dirty = True
 
@@ -124,6 +142,7 @@ class TrainingPlots(QWidget):
         """Show a finished run's epochs (no batch curve is stored for it)."""
         self.reset()
         self.history = [dict(r) for r in history]
+        self.readout.setText(HOVER_READOUT if history else EMPTY_READOUT)
         self._epochs_dirty = True
         self._redraw()
 

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 from engine.runs.results import ClassResults, per_class_accuracy
 
 THUMB = 44
-GRID_COLUMNS = 8
+EMPTY = "The confusion matrix and the misclassified samples appear here after a classification run."
+CELL = THUMB + 10  # a thumbnail with its margins and the grid's spacing
 
 
 def to_image(sample: np.ndarray) -> QImage | None:
@@ -66,20 +67,29 @@ class ResultsView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.classes: ClassResults | None = None
-        self.summary = QLabel("Results appear here after a classification run.")
+        self.summary = QLabel(EMPTY)
         self.summary.setWordWrap(True)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.horizontalHeader().setDefaultSectionSize(38)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setDefaultSectionSize(36)
+        self.table.horizontalHeader().setMinimumSectionSize(24)
+        self.table.verticalHeader().setMinimumSectionSize(16)
+        self.table.verticalHeader().setDefaultSectionSize(19)  # ten classes fit the default bottom area
+        self.table.setStyleSheet("QTableWidget { font-size: 8pt; }")
         matrix_box = QGroupBox("Confusion matrix (rows: true class, columns: predicted)")
-        QVBoxLayout(matrix_box).addWidget(self.table)
+        box_layout = QVBoxLayout(matrix_box)
+        box_layout.setContentsMargins(4, 2, 4, 4)
+        box_layout.addWidget(self.table)
 
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(2)
-        scroll = QScrollArea()
+        self.grid.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self._thumbs: list[QWidget] = []
+        self._columns = 0
+        self.mistakes_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the grid flows to the width instead
         scroll.setWidget(self.grid_host)
         self.mistakes_box = QGroupBox("Misclassified (true → predicted)")
         QVBoxLayout(self.mistakes_box).addWidget(scroll)
@@ -92,11 +102,18 @@ class ResultsView(QWidget):
         layout.addWidget(self.summary)
         layout.addLayout(row, 1)
 
+    def clear(self) -> None:
+        """No run shown (a new run starts, or another project opened)."""
+        self.show_results(None)
+        self.summary.setText(EMPTY)
+        self.mistakes_box.setTitle("Misclassified (true → predicted)")
+
     def show_results(self, classes: ClassResults | None) -> None:
         """Fill the views from a run's predictions (None clears them)."""
         self.classes = classes
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
+        self._thumbs, self._columns = [], 0
         if classes is None:
             self.table.clear()
             self.table.setRowCount(0)
@@ -130,10 +147,27 @@ class ResultsView(QWidget):
         worst = int(np.nanargmin(acc)) if np.any(~np.isnan(acc)) else 0
         self.summary.setText(f"{classes.split.capitalize()} split: {correct} of {total} correct "
                              f"({correct / max(total, 1):.1%}). Weakest class: {names[worst]} ({acc[worst]:.0%}).")
-        for k, (idx, sample) in enumerate(zip(classes.mis_index, classes.mis_x)):
-            caption = f"{names[classes.y_true[idx]]} → {names[classes.y_pred[idx]]}"
-            self.grid.addWidget(thumbnail(sample, caption), k // GRID_COLUMNS, k % GRID_COLUMNS)
+        for idx, sample in zip(classes.mis_index, classes.mis_x):
+            self._thumbs.append(thumbnail(sample, f"{names[classes.y_true[idx]]} → {names[classes.y_pred[idx]]}"))
+        self._flow()
         wrong = int((classes.y_true != classes.y_pred).sum())
         shown = len(classes.mis_index)
         self.mistakes_box.setTitle(f"Misclassified (true → predicted): {shown} of {wrong} shown"
                                    if shown else f"Misclassified: {wrong} (samples shown for image data)")
+
+    def _flow(self) -> None:
+        """Lay the mistakes out in as many columns as the box's width holds (no sideways scrolling)."""
+        scroll = self.mistakes_scroll
+        width = scroll.viewport().width() - scroll.verticalScrollBar().sizeHint().width()
+        columns = max(1, width // CELL)
+        if columns == self._columns:
+            return
+        self._columns = columns
+        while self.grid.count():
+            self.grid.takeAt(0)  # the widgets stay: they only move to their new cells
+        for k, thumb in enumerate(self._thumbs):
+            self.grid.addWidget(thumb, k // columns, k % columns)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._flow()

@@ -5,6 +5,7 @@ no Qt here, so it reads like the engine data it is drawn from.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -30,6 +31,21 @@ class RunProgress:
 def ending_text(stop_reason: str) -> str:
     """How a run ended, in words."""
     return ENDINGS.get(stop_reason, stop_reason)
+
+
+def score_split(record: dict) -> str | None:
+    """Which split ``engine.runs.store.score_of`` reads a run's accuracy from: "test", "val" or None."""
+    metrics = record.get("metrics") or {}
+    for split in ("test", "val"):
+        value = (metrics.get(split) or {}).get("accuracy")
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            return split
+    return None
+
+
+def score_label(record: dict) -> str:
+    """The name of a run's score: "Test accuracy", or "Validation accuracy" when there is no test split."""
+    return "Validation accuracy" if score_split(record) == "val" else "Test accuracy"
 
 
 def next_run_name(records: list) -> str:

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 
 from engine.runs.results import pareto_front
 from engine.runs.store import score_of
+from gui.training.run_state import score_split
 
-COLUMNS = ("Run", "Created", "Ended", "Epochs", "Accuracy", "Parameters", "MACs")
+COLUMNS = ("Run", "Created", "Ended", "Epochs", "Test accuracy", "Parameters", "MACs")
 REASONS = {"completed": "completed", "stopped": "stopped", "nan_loss": "diverged", "early_stopping": "early stop"}
 
 
@@ -43,7 +44,10 @@ class RunsView(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
         self.tree.setEditTriggers(QAbstractItemView.EditKeyPressed | QAbstractItemView.SelectedClicked)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeToContents)  # a name is never cut to "Ru…"
+        self.tree.header().setStretchLastSection(True)
+        self.tree.headerItem().setToolTip(4, "Accuracy on the test split; marked (val) when a run has no test split")
+        self.tree.setToolTip("Tick runs to overlay their validation curves on the Curves tab")
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemDoubleClicked.connect(lambda item, _c: self.opened.emit(item.data(0, Qt.UserRole)))
         self.open_button = QPushButton("Show")
@@ -55,8 +59,11 @@ class RunsView(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export the selected run: Keras, TFLite, ONNX... with a model card")
         self.export_button.clicked.connect(self._export_clicked)
+        hint = QLabel("Tick runs to overlay their validation curves.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #6b7280;")
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("Tick runs to overlay their validation curves."), 1)
+        buttons.addWidget(hint, 1)
         for b in (self.open_button, self.rename_button, self.export_button, self.delete_button):
             buttons.addWidget(b)
         left = QWidget()
@@ -70,7 +77,9 @@ class RunsView(QWidget):
         self.cost_axis.currentIndexChanged.connect(lambda _i: self._draw_scatter())
         self.scatter_plot = pg.PlotWidget(background="w")
         self.scatter_plot.showGrid(x=True, y=True, alpha=0.25)
-        self.scatter_plot.setLabel("left", "accuracy")
+        self.scatter_plot.setLabel("left", "test accuracy")
+        for side in ("left", "bottom"):  # 0.86, not "860 (x0.001)"; 36000, not "36 (x1000)"
+            self.scatter_plot.getAxis(side).enableAutoSIPrefix(False)
         self._names: dict[str, str] = {}
         self.scatter = pg.ScatterPlotItem(size=10, brush=pg.mkBrush("#1e88e5"), pen=None, hoverable=True,
                                           tip=lambda x, y, data: f"{self._names.get(data, data)}\n{y:.2%} · {x:,.0f}")
@@ -84,7 +93,7 @@ class RunsView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         axis_row = QHBoxLayout()
-        axis_row.addWidget(QLabel("Accuracy against"))
+        axis_row.addWidget(QLabel("Test accuracy against"))
         axis_row.addWidget(self.cost_axis)
         axis_row.addWidget(QLabel("<span style='color:#e53935'>— Pareto front</span>"), 1)
         right_layout.addLayout(axis_row)
@@ -108,14 +117,17 @@ class RunsView(QWidget):
             self.tree.clear()
             for rec in self.records:
                 score = score_of(rec)
-                item = QTreeWidgetItem([str(rec.get("name", rec["id"])), str(rec.get("created", "")),
+                created = str(rec.get("created", ""))
+                item = QTreeWidgetItem([str(rec.get("name", rec["id"])), _short_time(created),
                                         REASONS.get(rec.get("stop_reason"), str(rec.get("stop_reason", ""))),
                                         str(rec.get("epochs_run", "")),
-                                        "–" if score is None else f"{score:.2%}",
+                                        "–" if score is None else
+                                        f"{score:.2%}" + (" (val)" if score_split(rec) == "val" else ""),
                                         f"{rec.get('params', 0):,}", f"{rec.get('macs', 0):,}"])
                 item.setData(0, Qt.UserRole, rec["id"])
                 item.setFlags(item.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.Checked if rec["id"] in ticked else Qt.Unchecked)
+                item.setToolTip(1, created)
                 if rec.get("message"):
                     item.setToolTip(2, rec["message"])
                 self.tree.addTopLevelItem(item)
@@ -156,6 +168,26 @@ class RunsView(QWidget):
         front = pareto_front(pts) if pts else []
         self.front_ids = [ids[i] for i in front]
         self.front_line.setData([pts[i][0] for i in front], [pts[i][1] for i in front])
+        self._fit_ranges(pts)
+
+    def _fit_ranges(self, pts: list[tuple[float, float]]) -> None:
+        """Auto range, except around points that share one size (or one score).
+
+        pyqtgraph spans a zero-width range as value ± 0.5, so runs of one model all at
+        35,914 parameters read 35913.6 ... 35914.4; such a range is widened to ±10%.
+        """
+        vb = self.scatter_plot.getViewBox()
+        vb.enableAutoRange()
+        if not pts:
+            return
+        costs, scores = [c for c, _ in pts], [s for _, s in pts]
+        lo, hi = min(costs), max(costs)
+        if hi - lo < max(1.0, 0.02 * hi):
+            pad = max(1.0, 0.1 * hi)
+            self.scatter_plot.setXRange(max(0.0, lo - pad), hi + pad, padding=0)
+        lo, hi = min(scores), max(scores)
+        if hi - lo < 0.01:
+            self.scatter_plot.setYRange(max(0.0, lo - 0.05), min(1.0, hi + 0.05) + 0.005, padding=0)
 
     # -- slots -----------------------------------------------------------------------
     @Slot(object, object)
@@ -196,3 +228,9 @@ class RunsView(QWidget):
         if self.selected_id():
             self.delete_requested.emit(self.selected_id())
 
+
+def _short_time(created: str) -> str:
+    """"2026-12-01 14:38:17" -> "12-01 14:38" (the full time is the cell's tooltip); other text as it is."""
+    if len(created) == 19 and created[4] == "-" and created[10] == " ":
+        return created[5:16]
+    return created
