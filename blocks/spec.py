@@ -215,6 +215,33 @@ class ExportNote:
     message: str
 
 
+@dataclass(frozen=True)
+class Compression:
+    """How the compression engine may reshape a block (it asks blocks, never compares ids).
+
+    Attributes:
+        kernel: ``dense`` (one Keras layer with ``kernel`` (fan_in, units) and an optional
+            ``bias``) or ``conv2d`` (``kernel`` (kh, kw, cin, cout)); such a block's
+            ``width`` parameter sets its output channels, and a block of the same kind with
+            params ``{width: r, activation: "linear", use_bias: False}`` (plus, for conv2d,
+            ``kernel_size``/``strides``/``padding``/``dilation_rate``) is a valid node.
+            Empty for blocks without such a kernel.
+        width: the parameter giving the output channels (``units``, ``filters``) or "".
+        channelwise: the block maps each channel of the last axis on its own: output
+            channels = input channels and every weight is per channel on its last axis
+            (BatchNorm, activations, pooling, dropout). Structured pruning passes through.
+        flattens: a Flatten: channel c of a (h, w, C) input lands at positions k % C == c.
+    """
+
+    kernel: str = ""
+    width: str = ""
+    channelwise: bool = False
+    flattens: bool = False
+
+
+CHANNELWISE = Compression(channelwise=True)
+
+
 #: Formats that run the model through the TFLite converter (the C header embeds a .tflite).
 TFLITE_FORMATS = ("tflite", "c")
 
@@ -245,6 +272,8 @@ class BlockSpec:
         export_notes: ``(params, in_shapes, format) -> ExportNote | None``: what an export
             format (``keras``, ``tflite``, ``onnx``, ...) does with this block; None when
             it carries the block unchanged. Read by the export pre-flight.
+        compression: what pruning, factorization and width scaling may do with the block
+            (:class:`Compression`); None: the block is kept as it is.
     """
 
     id: str
@@ -267,6 +296,7 @@ class BlockSpec:
     reference: str = ""
     role: str = "layer"
     export_notes: Callable[[Mapping, Sequence[Shape], str], ExportNote | None] | None = None
+    compression: Compression | None = None
 
     def __post_init__(self):
         if self.role not in ROLES:

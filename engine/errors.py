@@ -54,3 +54,7 @@ class TrainingError(SproutError):
 
 class RunFolderError(SproutError):
     """A run or output folder cannot be created or written."""
+
+
+class CompressionError(SproutError):
+    """A compression plan or step cannot run (bad plan, unsuitable model)."""

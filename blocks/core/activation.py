@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from blocks.rules.params import ACTIVATIONS, IN, OUT, keras_activation
 from blocks.rules.shapes import one_input, simple_cost
-from blocks.spec import BlockSpec, ParamSpec
+from blocks.spec import CHANNELWISE, BlockSpec, ParamSpec
 
 
 def _build(params, name):
@@ -18,6 +18,7 @@ SPEC = BlockSpec(
         "last axis), gelu, elu, selu, leaky_relu.",
     inputs=IN, outputs=OUT,
     params=(ParamSpec("activation", "choice", "relu", "The function applied.", choices=ACTIVATIONS),),
+    compression=CHANNELWISE,
     infer_shape=lambda p, s: [one_input(s)], cost=lambda p, i, o: simple_cost(0, 0, o),
     build=_build, example_inputs=((None, 10),),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from blocks.rules.conv import pool_shape
 from blocks.rules.params import IN, OUT, padding_param, pair_param
 from blocks.rules.shapes import elements, simple_cost
-from blocks.spec import BlockSpec
+from blocks.spec import CHANNELWISE, BlockSpec
 
 
 def _cost(params, in_shapes, out_shapes):
@@ -24,6 +24,7 @@ SPEC = BlockSpec(
     inputs=IN, outputs=OUT,
     params=(pair_param("pool_size", (2, 2), "Window height and width."),
             pair_param("strides", (2, 2), "Step between windows."), padding_param()),
+    compression=CHANNELWISE,
     infer_shape=lambda p, s: [pool_shape(p, s)], cost=_cost, build=_build,
     example_inputs=((None, 8, 8, 3),),
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
-from blocks.spec import BlockSpec, ParamSpec
+from blocks.spec import CHANNELWISE, BlockSpec, ParamSpec
 
 
 def _shape(params, in_shapes):
@@ -27,6 +27,7 @@ SPEC = BlockSpec(
                       low=0.0, high=1.0, high_open=True),
             ParamSpec("epsilon", "float", 1e-3, "Added to the variance for stability.",
                       low=0.0, high=1.0, low_open=True)),
+    compression=CHANNELWISE,
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(4 * i[0][-1], elements(i[0]), o),
     build=_build, example_inputs=((None, 4, 4, 3),), stochastic=True,
 )

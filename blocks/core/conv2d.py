@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from blocks.rules.conv import conv_cost, conv_shape
 from blocks.rules.params import IN, OUT, activation_param, keras_activation, padding_param, pair_param, use_bias_param
-from blocks.spec import BlockSpec, ParamSpec
+from blocks.spec import BlockSpec, Compression, ParamSpec
 
 
 def _cost(params, in_shapes, out_shapes):
@@ -32,6 +32,7 @@ SPEC = BlockSpec(
             padding_param(),
             pair_param("dilation_rate", (1, 1), "Spacing between kernel taps."),
             activation_param(), use_bias_param()),
+    compression=Compression(kernel="conv2d", width="filters"),
     infer_shape=lambda p, s: [conv_shape(p, s, 2, p["filters"])], cost=_cost, build=_build,
     example_inputs=((None, 8, 8, 3),),
 )

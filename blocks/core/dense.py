@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from blocks.rules.params import IN, OUT, activation_param, keras_activation, use_bias_param
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
-from blocks.spec import BlockSpec, ParamSpec
+from blocks.spec import BlockSpec, Compression, ParamSpec
 
 
 def _shape(params, in_shapes):
@@ -32,5 +32,6 @@ SPEC = BlockSpec(
     inputs=IN, outputs=OUT,
     params=(ParamSpec("units", "int", 32, "Number of output units.", low=1, high=65536),
             activation_param(), use_bias_param()),
+    compression=Compression(kernel="dense", width="units"),
     infer_shape=_shape, cost=_cost, build=_build, example_inputs=((None, 16),),
 )

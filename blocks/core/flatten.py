@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
-from blocks.spec import BlockSpec
+from blocks.spec import BlockSpec, Compression
 
 
 def _shape(params, in_shapes):
@@ -22,6 +22,7 @@ SPEC = BlockSpec(
     doc="Turns each sample into one long vector, e.g. (8, 8, 16) into 1024 features, "
         "so a Dense layer can follow.",
     inputs=IN, outputs=OUT, params=(),
+    compression=Compression(flattens=True),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, 0, o), build=_build,
     example_inputs=((None, 4, 4, 2),),
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, one_input, simple_cost
-from blocks.spec import BlockSpec
+from blocks.spec import CHANNELWISE, BlockSpec
 
 
 def _shape(params, in_shapes):
@@ -21,6 +21,7 @@ SPEC = BlockSpec(
     doc="Averages each channel over the whole image, giving one feature per channel. "
         "A cheap, weight-free replacement for Flatten + a large Dense.",
     inputs=IN, outputs=OUT, params=(),
+    compression=CHANNELWISE,
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, elements(i[0]), o),
     build=_build, example_inputs=((None, 8, 8, 3),),
 )

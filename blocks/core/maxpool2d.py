@@ -4,7 +4,7 @@ from __future__ import annotations
 from blocks.rules.conv import pool_shape
 from blocks.rules.params import IN, OUT, padding_param, pair_param
 from blocks.rules.shapes import simple_cost
-from blocks.spec import BlockSpec
+from blocks.spec import CHANNELWISE, BlockSpec
 
 
 def _build(params, name):
@@ -20,6 +20,7 @@ SPEC = BlockSpec(
     inputs=IN, outputs=OUT,
     params=(pair_param("pool_size", (2, 2), "Window height and width."),
             pair_param("strides", (2, 2), "Step between windows."), padding_param()),
+    compression=CHANNELWISE,
     infer_shape=lambda p, s: [pool_shape(p, s)], cost=lambda p, i, o: simple_cost(0, 0, o),
     build=_build, example_inputs=((None, 8, 8, 3),),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import one_input, simple_cost
-from blocks.spec import BlockSpec, ParamSpec
+from blocks.spec import CHANNELWISE, BlockSpec, ParamSpec
 
 
 def _build(params, name):
@@ -30,6 +30,7 @@ SPEC = BlockSpec(
     inputs=IN, outputs=OUT,
     params=(ParamSpec("sigma", "float", 0.1, "Standard deviation of the noise added while training "
                       "(any value >= 0; 0 turns the block off).", low=0.0),),
+    compression=CHANNELWISE,
     infer_shape=lambda p, s: [one_input(s)], cost=lambda p, i, o: simple_cost(0, 0, o),
     build=_build, example_inputs=((None, 32),), stochastic=True,
     pros="Cheap regularizer with no weights: improves generalization and reduces over-fitting, "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
-from blocks.spec import BlockSpec
+from blocks.spec import CHANNELWISE, BlockSpec
 
 MACS_PER_ELEMENT = 2
 
@@ -33,6 +33,7 @@ SPEC = BlockSpec(
         "replaces Swish's sigmoid by a clipped line, so it is cheaper and friendlier to int8 "
         "quantization; MobileNetV3 uses it in its deeper layers. No parameters.",
     inputs=IN, outputs=OUT, params=(),
+    compression=CHANNELWISE,
     infer_shape=_shape, build=_build, example_inputs=((None, 16),),
     cost=lambda p, i, o: simple_cost(0, MACS_PER_ELEMENT * elements(i[0]), o),
     pros="Keeps most of Swish's accuracy benefit in deep networks while avoiding the sigmoid: "
