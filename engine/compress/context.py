@@ -37,6 +37,13 @@ class State:
     masks: dict = field(default_factory=dict)
     variant: str = "float32"
     notes: list = field(default_factory=list)
+    from_logits: bool | None = None  # None: read from the model's last layer
+
+    def logits(self) -> bool:
+        """True when the model outputs logits (decided once: a QAT model ends in a quantizer)."""
+        if self.from_logits is None:
+            self.from_logits = outputs_logits(self.model)
+        return self.from_logits
 
 
 @dataclass
@@ -71,13 +78,13 @@ def outputs_logits(model) -> bool:
     return name not in PROBABILITY_ACTIVATIONS and type(layer).__name__ not in ("Softmax",)
 
 
-def loss_for(model, dataset: Dataset):
+def loss_for(dataset: Dataset, from_logits: bool):
     """The loss fine-tuning uses: cross-entropy on the model's output kind, MSE for regression."""
     import keras
 
     if dataset.task != "classification":
         return keras.losses.MeanSquaredError()
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
 def apply_masks(model, masks: dict) -> None:
@@ -103,35 +110,36 @@ def _constrain(model, masks: dict) -> list:
     return attached
 
 
-class _Guard:
-    """A Keras callback: progress after every batch, Stop between batches, a mask hook."""
+def guard(ctx: Context, epochs: int, batches: int, on_batch=None):
+    """A Keras callback: progress after every batch, Stop between batches, a mask hook.
 
-    def __new__(cls, ctx: Context, epochs: int, batches: int, on_batch=None):
-        import keras
+    Its ``stopped`` is True when Stop ended the fit early (it sets ``stop_training``).
+    """
+    import keras
 
-        class Guard(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.epoch, self.stopped = 0, False
+    class Guard(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epoch, self.stopped = 0, False
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self.epoch = epoch
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
 
-            def on_train_batch_begin(self, batch, logs=None):
-                if ctx.stopped():
-                    self.stopped = True
-                    self.model.stop_training = True
+        def on_train_batch_begin(self, batch, logs=None):
+            if ctx.stopped():
+                self.stopped = True
+                self.model.stop_training = True
 
-            def on_train_batch_end(self, batch, logs=None):
-                if on_batch is not None:
-                    on_batch(self.epoch * batches + batch + 1, epochs * batches)
-                ctx.say(f"fine-tune epoch {self.epoch + 1}/{epochs}", self.epoch * batches + batch + 1,
-                        epochs * batches)
+        def on_train_batch_end(self, batch, logs=None):
+            if on_batch is not None:
+                on_batch(self.epoch * batches + batch + 1, epochs * batches)
+            ctx.say(f"fine-tune epoch {self.epoch + 1}/{epochs}", self.epoch * batches + batch + 1,
+                    epochs * batches)
 
-            def on_epoch_end(self, epoch, logs=None):
-                ctx.say(f"fine-tune epoch {epoch + 1}/{epochs}", (epoch + 1) * batches, epochs * batches,
-                        {k: float(v) for k, v in (logs or {}).items()}, milestone=True)
-        return Guard()
+        def on_epoch_end(self, epoch, logs=None):
+            ctx.say(f"fine-tune epoch {epoch + 1}/{epochs}", (epoch + 1) * batches, epochs * batches,
+                    {k: float(v) for k, v in (logs or {}).items()}, milestone=True)
+    return Guard()
 
 
 def fine_tune(state: State, ctx: Context, epochs: int, learning_rate: float | None = None,
@@ -152,21 +160,21 @@ def fine_tune(state: State, ctx: Context, epochs: int, learning_rate: float | No
         return True
     model, data = state.model, ctx.dataset
     lr = ctx.config.learning_rate if learning_rate is None else learning_rate
-    model.compile(optimizer=make_optimizer(ctx.config, lr), loss=loss_for(model, data),
+    model.compile(optimizer=make_optimizer(ctx.config, lr), loss=loss_for(data, state.logits()),
                   metrics=["accuracy"] if data.task == "classification" else [], jit_compile=jit_compile)
     batches = max(1, math.ceil(len(data.x_train) / ctx.config.batch_size))
-    guard = _Guard(ctx, epochs, batches, on_batch)
+    callback = guard(ctx, epochs, batches, on_batch)
     attached = _constrain(model, state.masks)
     try:
         has_val = len(data.x_val) > 0
         model.fit(data.x_train, data.y_train, batch_size=ctx.config.batch_size, epochs=epochs, verbose=0,
                   validation_data=(data.x_val, data.y_val) if has_val else None, shuffle=True,
-                  callbacks=[guard, *extra_callbacks])
+                  callbacks=[callback, *extra_callbacks])
     finally:
         for variable in attached:
             variable.constraint = None  # a saved model carries no constraint
     apply_masks(model, state.masks)
-    return not guard.stopped
+    return not callback.stopped
 
 
 def accuracy(model, dataset: Dataset, split: str = "test") -> float | None:

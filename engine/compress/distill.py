@@ -204,7 +204,7 @@ def distill(teacher, student, dataset, *, temperature: float = 4.0, alpha: float
     trainable = teacher.trainable
     try:
         distiller = make_distiller(teacher, student, temperature=temperature, alpha=alpha,
-                                   learning_rate=learning_rate, one_hot=np.ndim(y) == 2)
+                                   learning_rate=learning_rate, one_hot=np.ndim(y) == 2 and np.shape(y)[-1] > 1)
         has_val = len(splits["val"][0]) > 0
         history = distiller.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
                                 validation_data=splits["val"] if has_val else None, callbacks=list(callbacks))

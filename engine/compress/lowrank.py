@@ -20,7 +20,7 @@ import numpy as np
 from engine.compress import graph
 from engine.errors import CompressionError
 
-_PLAN_KEYS = {"method", "kind", "type"}  # a plan may tag its steps; they mean nothing here
+_PLAN_KEYS = {"method", "fine_tune_epochs", "learning_rate"}  # engine.compress.plan's; used by its runner
 _KINDS = ("dense", "conv2d")
 
 
@@ -103,7 +103,7 @@ class _Layer:
         if self.kind == "dense":
             return (rank,)
         kh, kw, cin, cout = self.dims
-        return (min(rank, cin, kh * kw * cout), min(rank, cout, kh * kw * cin))
+        return min(rank, cin, kh * kw * cout), min(rank, cout, kh * kw * cin)
 
     def params(self, ranks: tuple | None = None) -> int:
         """Weights of the layer, as it is (``ranks`` None) or factorized at ``ranks``."""
@@ -147,12 +147,10 @@ def _resolve(doc, name: str) -> str:
     if name in doc.nodes:
         return name
     hits = [uid for uid, node in doc.nodes.items() if node.title == name]
-    if len(hits) == 1:
-        return hits[0]
-    if hits:
-        raise CompressionError(f"low-rank step: the title {name!r} names {len(hits)} nodes "
-                               f"({', '.join(hits)}); name one by its id")
-    raise CompressionError(f"low-rank step: no node with id or title {name!r}")
+    if len(hits) != 1:
+        raise CompressionError(f"low-rank step: the title {name!r} names {len(hits)} nodes ({', '.join(hits)}); "
+                               "name one by its id" if hits else f"low-rank step: no node with id or title {name!r}")
+    return hits[0]
 
 
 def _plan(doc, step):
@@ -256,10 +254,8 @@ def factorize(project, model, step, force: bool = False):
         if not weights or tuple(weights[0].shape) != layer.dims:
             raise CompressionError(f"{layer.name}: expected a trained kernel of shape {layer.dims} in the model; "
                                    f"received {tuple(weights[0].shape) if weights else 'no weights'}")
-        if layer.kind == "dense":
-            spectra = (np.linalg.svd(np.asarray(weights[0], np.float64), compute_uv=False),)
-        else:
-            spectra = tuple(s for _, s in mode_factors(weights[0]))
+        spectra = ((np.linalg.svd(np.asarray(weights[0], np.float64), compute_uv=False),) if layer.kind == "dense"
+                   else tuple(s for _, s in mode_factors(weights[0])))
         ranks = layer.ranks(rank) if rank is not None else tuple(rank_for_energy(s, energy) for s in spectra)
         kept = tuple(float(np.sum(s[:r] ** 2) / max(np.sum(s ** 2), 1e-300)) for s, r in zip(spectra, ranks))
         if layer.params(ranks) >= layer.params() and not force:

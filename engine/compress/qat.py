@@ -99,8 +99,9 @@ def qat_model(model, x_calibrate: np.ndarray | None = None, momentum: float = 0.
         name = type(layer).__name__
         if isinstance(layer, (QuantDense, QuantConv2D)) or name in PASS_THROUGH:
             return outputs
+        fixed = _fixed_range(layer)
         return keras.tree.map_structure(
-            lambda t: FakeQuant(momentum=momentum, name=f"{layer.name}_quant")(t)
+            lambda t: FakeQuant(momentum=momentum, fixed_range=fixed, name=f"{layer.name}_quant")(t)
             if np.issubdtype(np.dtype(t.dtype), np.floating) else t, outputs)
 
     qat = keras.models.clone_model(graph, input_tensors=[new_input], clone_function=clone,
@@ -130,9 +131,11 @@ def calibrate(model, x: np.ndarray, batch_size: int = 64) -> None:
     for q in quantizers:
         q.batches_seen.assign(0.0)
         q.calibrating = True
+    as_list = isinstance(getattr(model, "_inputs_struct", None), (list, tuple))
     try:
         for start in range(0, len(x), batch_size):
-            model(x[start:start + batch_size], training=False)
+            batch = x[start:start + batch_size]
+            model([batch] if as_list else batch, training=False)
     finally:
         for q in quantizers:
             q.calibrating = False
@@ -173,6 +176,18 @@ def _consumers(graph) -> dict[str, list]:
                 if layer not in found[producer.name]:
                     found[producer.name].append(layer)
     return found
+
+
+def _fixed_range(layer):
+    """The fixed int8 output range of an activation layer TFLite gives one (softmax, ...)."""
+    from blocks.layers.fake_quant import FIXED_RANGES
+
+    name = type(layer).__name__
+    if name == "Softmax":
+        return FIXED_RANGES["softmax"]
+    if name == "Activation":
+        return FIXED_RANGES.get(layer.get_config().get("activation"))
+    return None
 
 
 def _fusable(layer) -> bool:

@@ -78,7 +78,7 @@ def export_job(source: ExportSource, options: ExportOptions, out_dir: str | Path
     out = prepare_folder(out_dir).resolve()  # the converter runs in another folder
     result = ExportResult(out, table)
     report(on_progress, Progress("export", 0, len(files), "loading the data and the converter", milestone=False))
-    dataset, prep = _dataset(source)
+    dataset, prep = source_dataset(source)
     # Files are made in a staging folder inside ``out`` (so moving them in is a rename on
     # one file system); the request and the samples go to the system's temporary folder,
     # so a nearly full output disk is spent on models only.
@@ -140,7 +140,7 @@ def sizes(path: Path) -> tuple[int, int]:
     return raw, packed
 
 
-def _dataset(source: ExportSource):
+def source_dataset(source: ExportSource):
     """The source's dataset and its raw-input transform (None, None without data)."""
     if source.data is None:
         return None, None

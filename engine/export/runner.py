@@ -23,17 +23,19 @@ STDERR_TAIL = 4000
 
 
 def run_converter(request: dict, request_path: Path, on_event: Callable[[dict], None],
-                  control: JobControl | None) -> list[dict]:
+                  control: JobControl | None, module: str = "engine.export.worker") -> list[dict]:
     """Run the converter on ``request["files"]`` until each has a ``done`` or ``error`` event.
 
-    Returns every final event (in file order). Stops (killing the converter) when
-    ``control`` asks; the files not finished then get no event.
+    ``module`` is the converter program (``python -m module REQUEST``): the export worker,
+    or the compression measurer, which speak the same events. Returns every final event
+    (in file order). Stops (killing the converter) when ``control`` asks; the files not
+    finished then get no event.
     """
     pending = list(request["files"])
     finals: list[dict] = []
     while pending and not (control is not None and control.stopped):
         request_path.write_text(json.dumps({**request, "files": pending}), encoding="utf-8")
-        events, crash = _one_process(request_path, on_event, control)
+        events, crash = _one_process(request_path, on_event, control, module)
         finals += [e for e in events if e["event"] in ("done", "error")]
         finished = {e["file"] for e in finals}
         started = [e for e in events if e["event"] == "start" and e["file"] not in finished]
@@ -58,11 +60,11 @@ def run_converter(request: dict, request_path: Path, on_event: Callable[[dict], 
     return finals
 
 
-def _one_process(request_path: Path, on_event, control) -> tuple[list[dict], str | None]:
+def _one_process(request_path: Path, on_event, control, module: str) -> tuple[list[dict], str | None]:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "engine.export.worker", str(request_path)],
+        proc = subprocess.Popen([sys.executable, "-m", module, str(request_path)],
                                 stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, cwd=str(ROOT),
                                 env=env, start_new_session=True)
         events, buffer = [], b""

@@ -132,6 +132,11 @@ def _load(request: dict):
 _EVENTS = None  # the real stdout; fd 1 itself is pointed at stderr (the converters print on it)
 
 
+def emit(event: dict) -> None:
+    """Send one event line to the parent."""
+    _emit(event)
+
+
 def _emit(event: dict) -> None:
     out = _EVENTS or sys.stdout
     out.write(json.dumps(event) + "\n")
@@ -166,6 +171,15 @@ def run(request: dict) -> int:
 
 def main(argv: list[str]) -> int:
     """Entry point: the request file is the only argument."""
+    return serve(argv, run)
+
+
+def serve(argv: list[str], handler) -> int:
+    """Run ``handler(request)`` on the request file ``argv[0]``, events on the real stdout.
+
+    Shared by every converter program (this one and the compression measurer), so they
+    keep one event channel: fd 1 is pointed at stderr, since converters print on it.
+    """
     global _EVENTS
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stdout.flush()
@@ -174,7 +188,7 @@ def main(argv: list[str]) -> int:
     with open(argv[0], encoding="utf-8") as fh:
         request = json.load(fh)
     try:
-        return run(request)
+        return handler(request)
     except SproutError as exc:  # the model or graph cannot be loaded: one line for the parent
         print(str(exc), file=sys.stderr)
         return 2

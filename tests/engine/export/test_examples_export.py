@@ -35,12 +35,12 @@ def exports(export_of):
 def reference(exports):
     """{example: (raw test inputs, Keras outputs of the run's model on the normalized inputs)}."""
     from engine.build.modelio import load_model
-    from engine.export.job import _dataset
+    from engine.export.job import source_dataset
 
     out = {}
     for stem, (folder, _result) in exports.items():
         source = run_source(folder)
-        dataset, prep = _dataset(source)
+        dataset, prep = source_dataset(source)
         model = load_model(folder / "model.keras")
         x = dataset.x_test[:256]
         want = tuple(model.inputs[0].shape[1:])

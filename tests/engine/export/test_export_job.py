@@ -111,9 +111,9 @@ def test_raw_inputs_give_the_studios_class(example_run, name, tmp_path):
     if name == "iris_mlp":
         bunch = skd.load_iris()
         raw = bunch.data.astype("float32")
-        from engine.export.job import _dataset
+        from engine.export.job import source_dataset
 
-        _ds, prep = _dataset(resolve_source(folder))
+        _ds, prep = source_dataset(resolve_source(folder))
         studio = np.argmax(model.predict(prep.apply(raw), verbose=0), axis=1)  # what the studio trains on
     else:
         bunch = skd.load_digits()
