@@ -62,7 +62,8 @@ def check_plan(plan: Plan, project, dataset, source) -> list[str]:
             from engine.export.preflight import preflight
 
             variant = "int8" if step["mode"] == "qat" else step["mode"]
-            refused = [r for r in preflight(source, ExportOptions.parse("tflite", variant)).rows
+            refused = [r for r in preflight(source, ExportOptions.parse("tflite", variant),
+                                            project.document.registry).rows
                        if r.level == "refuse"]
             if refused:
                 raise CompressionError(f"{where}: TFLite cannot carry this model: {refused[0].line().strip()}")

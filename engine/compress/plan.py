@@ -26,7 +26,7 @@ QUANT_MODES = ("float16", "dynamic", "int8", "qat")
 # method -> key -> (kind, low, high, default); kinds: float, int, bool, choice tuple, names, student
 _KEYS = {
     "prune": {"sparsity": ("float", 0.0, 1.0, None), "structured": ("bool", None, None, False),
-              "scope": (("layer", "global"), None, None, "layer"),
+              "scope": (("layer", "global"), None, None, "global"),
               "schedule": (("one_shot", "polynomial"), None, None, "one_shot"),
               "fine_tune_epochs": ("int", 0, 1000, 0), "learning_rate": ("float", 0.0, 10.0, None),
               "layers": ("names", None, None, None)},
@@ -132,6 +132,10 @@ def _value(where, key, kind, low, high, value):
     if not (low_ok and high_ok):
         lo = "<" if key in OPEN_LOW else "<="
         hi = "<" if key == "sparsity" else "<="
-        low_text = 0 if low < 0 else low
-        raise CompressionError(f"{where}: Expected {low_text} {lo} {key} {hi} {high}. Received: {key}={short_repr(value)}")
+        raise CompressionError(f"{where}: Expected {_n(max(low, 0))} {lo} {key} {hi} {_n(high)}. "
+                               f"Received: {key}={short_repr(value)}")
     return int(value) if kind == "int" else float(value)
+
+
+def _n(x) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)

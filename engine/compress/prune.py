@@ -78,7 +78,7 @@ def sparsity_of(model, names) -> dict[str, float]:
 
 def prune_unstructured(state: State, ctx: Context, step: dict) -> State:
     """Masks at the requested sparsity (one shot or gradual), then fine-tuning that keeps them."""
-    sparsity, scope = float(step["sparsity"]), step.get("scope", "layer")
+    sparsity, scope = float(step["sparsity"]), step.get("scope", "global")
     schedule, epochs = step.get("schedule", "one_shot"), int(step.get("fine_tune_epochs", 0))
     layers = kernel_layers(state.model, state.project)
     chosen = _chosen(layers, step.get("layers"), state.project)

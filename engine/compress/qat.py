@@ -104,7 +104,9 @@ def qat_model(model, x_calibrate: np.ndarray | None = None, momentum: float = 0.
             lambda t: FakeQuant(momentum=momentum, fixed_range=fixed, name=f"{layer.name}_quant")(t)
             if np.issubdtype(np.dtype(t.dtype), np.floating) else t, outputs)
 
-    qat = keras.models.clone_model(graph, input_tensors=[new_input], clone_function=clone,
+    # The same structure as the original's input (a list of one, or the tensor itself).
+    input_tensors = [new_input] if isinstance(graph.input, (list, tuple)) else new_input
+    qat = keras.models.clone_model(graph, input_tensors=input_tensors, clone_function=clone,
                                    call_function=call)
     for layer in qat.layers:
         source = old.get(layer.name)
@@ -160,7 +162,7 @@ def _functional(model):
         if not model.built or not getattr(model, "inputs", None):
             raise CompressionError(f"QAT needs a built model; {model.name} has no input shape yet")
         return keras.Model(model.inputs, model.outputs, name=model.name)
-    if not hasattr(model, "_nodes_by_depth") and not getattr(model, "inputs", None):
+    if not hasattr(model, "_nodes_by_depth"):  # only graph models record their layer calls
         raise CompressionError(f"QAT needs a Sequential or Functional model; {model.name} is subclassed")
     return model
 

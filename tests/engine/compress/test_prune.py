@@ -65,7 +65,7 @@ def test_sparsity_survives_fine_tuning_saving_and_reloading(example_path, digits
     real = context.fine_tune
     monkeypatch.setattr("engine.compress.prune.fine_tune",
                         lambda *a, **k: real(*a, **{**k, "jit_compile": jit}))
-    state = prune(State(model, project), ctx, {"method": "prune", "sparsity": 0.8, "fine_tune_epochs": 1,
+    state = prune(State(model, project), ctx, {"method": "prune", "sparsity": 0.8, "fine_tune_epochs": 1, "scope": "layer",
                                                "schedule": "polynomial"})
     names = set(graph.compressible(project.document))
     for name, s in sparsity_of(state.model, names).items():

@@ -1,0 +1,57 @@
+"""``compress``: run a compression plan on a trained run or model file, every step measured.
+
+Steps in order (distill, factorize, prune, quantize), each saved as it finishes; then
+each step's TFLite is made and run in the LiteRT interpreter on the test split, and a
+table of sizes, accuracy and latency against the original is printed and written
+(``report.json``, ``report.md``) in the output folder.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+NEEDS_KERAS = True
+
+
+def add_parser(subparsers):
+    """Register ``compress SOURCE --plan PLAN.json [--data NAME] [--out DIR]``."""
+    p = subparsers.add_parser("compress", help="prune, quantize, distill and factorize a trained model, "
+                                               "measured in the LiteRT interpreter")
+    p.add_argument("source", help="a run folder (trained) or a .keras/.h5 model file")
+    p.add_argument("--plan", required=True, help='a JSON plan: {"steps": [{"method": "prune", "sparsity": 0.8, '
+                                                 '"fine_tune_epochs": 3}, {"method": "quantize", "mode": "int8"}]}')
+    p.add_argument("--data", default=None, help="data to fine-tune and measure on (default: the run's own)")
+    p.add_argument("--out", default=None, help="output folder (default: SOURCE/compressed for a run, "
+                                               "MODEL_compressed beside a model file)")
+    return p
+
+
+def run(args) -> int:
+    """Validate the plan against the model, run it under a progress bar, print the report table."""
+    from cli.common import StopFlag
+    from cli.progress import ProgressBar
+    from engine.compress.job import compress_job
+    from engine.compress.plan import load_plan
+    from engine.reader import read_text
+
+    plan_path = Path(args.plan)
+    plan = load_plan(read_text(plan_path, 1 << 20, "plan file"), source=str(plan_path))
+    source = Path(args.source)
+    out = Path(args.out) if args.out else (source / "compressed" if source.is_dir()
+                                           else source.with_name(f"{source.stem}_compressed"))
+    if out.exists() and not out.is_dir():
+        from engine.errors import CompressionError
+
+        raise CompressionError(f"{out}: is a file, not a folder; choose a folder for the compressed models")
+    flag = StopFlag()
+    with flag.installed():
+        result = compress_job(source, plan, out, ProgressBar(header=f"note: compressing {source} into {out}"),
+                              flag.control, data=args.data)
+    print((out / "report.md").read_text(encoding="utf-8"))
+    failed = [r for r in result.report["steps"] if r["error"]] + \
+        ([result.report["baseline"]] if result.report["baseline"]["error"] else [])
+    for r in failed:
+        print(f"error: {r['method']}: {r['error']}", file=sys.stderr)
+    if result.stopped:
+        print("stopped: the finished steps were kept and measured", file=sys.stderr)
+    return 1 if failed else 0
