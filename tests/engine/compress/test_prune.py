@@ -108,7 +108,7 @@ def test_structured_pruning_is_smaller_and_predicts_like_the_masked_original(exa
     assert count_params(state.model)[0] == state.model.count_params()
     # The masked original: the removed filters' kernels and biases zeroed (ReLU makes them 0).
     masked = graph.rebuild(project.document, model).model
-    dropped_inputs = None  # channels of the previous layer that are gone: their rows do not count
+    dropped_inputs, prev_width = None, 0  # channels of the previous layer that are gone: their rows do not count
     for uid, width in (("n2", 32), ("n4", 64), ("n8", 64)):
         kept_width = doc.node(uid).params["filters" if uid != "n8" else "units"]
         kernel, bias = (np.asarray(w) for w in masked.get_layer(uid).get_weights())
