@@ -61,9 +61,8 @@ def measure_all(items: list[Item], x_test, y_test, x_rep=None, control: JobContr
 
     if not items:
         return {}
-    by_name = {item.out_file.name: item for item in items}
-    if len(by_name) != len(items):
-        raise CompressionError("measure: two items write the same file name")
+    if len({item.out_file for item in items}) != len(items):
+        raise CompressionError("measure: two items write the same file")
     with tempfile.TemporaryDirectory(prefix="sprout-measure-") as tmp:
         samples = Path(tmp) / "samples.npz"
         arrays = {"x_test": np.asarray(x_test), "y_test": np.asarray(y_test)}

@@ -68,7 +68,6 @@ def qat_model(model, x_calibrate: np.ndarray | None = None, momentum: float = 0.
         raise CompressionError(f"QAT needs a model with one input; {model.name} has {len(graph.inputs)}")
     consumers = _consumers(graph)
     old = {layer.name: layer for layer in graph.layers}
-    moved = set()  # kernel layers whose output quantizer moved to the fused activation after them
 
     def clone(layer):
         config = layer.get_config()
@@ -76,9 +75,8 @@ def qat_model(model, x_calibrate: np.ndarray | None = None, momentum: float = 0.
         if kind is None:
             return layer.__class__.from_config(config)
         after = consumers.get(layer.name, [])
+        # The activation layer after it gets the quantizer (see call); TFLite fuses the two.
         fused = config.get("activation") == "linear" and len(after) == 1 and _fusable(after[0])
-        if fused:
-            moved.add(after[0].name)
         return kind.from_config({**config, "quantize_output": not fused, "momentum": momentum})
 
     source_input = graph.inputs[0]

@@ -86,3 +86,33 @@ def markdown(report: dict) -> str:
     lines.append("Accuracy: the test split run through each TFLite file by the LiteRT interpreter; "
                  "size x: gzipped baseline float32 TFLite / gzipped TFLite of the step.")
     return "\n".join(lines) + "\n"
+
+
+COMPRESSED_DIR = "compressed"  # inside a run folder: where ``compress RUN`` puts its steps
+
+
+def read_children(run_folder: Path | None) -> list[dict]:
+    """The compressed models of a run (``compressed/report.json``), one dict per step; [] when none.
+
+    Read through the bounded reader; a missing, unreadable or malformed report is no
+    children (a run list never fails because of one).
+    """
+    from engine.errors import SproutError
+    from engine.reader import read_text
+
+    if run_folder is None:
+        return []
+    path = Path(run_folder) / COMPRESSED_DIR / REPORT_JSON
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(read_text(path, 8 << 20, "compression report"))
+        steps = data["steps"]
+        return [{"label": f"{i}. {s['method']}", "variant": str(s.get("variant", "")),
+                 "accuracy": s.get("accuracy"), "params": int(s.get("params") or 0),
+                 "nonzero_params": int(s.get("nonzero_params") or 0), "macs": s.get("macs"),
+                 "size_gz_bytes": s.get("size_gz_bytes"), "size_ratio": s.get("size_ratio"),
+                 "file": s.get("file"), "model_file": s.get("model_file")}
+                for i, s in enumerate(steps, 1) if isinstance(s, dict)]
+    except (SproutError, ValueError, KeyError, TypeError):
+        return []

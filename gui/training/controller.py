@@ -81,6 +81,13 @@ class TrainingController(QObject):
         """A record's run folder, or None when it does not point at one of ours (shown as missing)."""
         return runs.folder_of(record, self.editor.project.path, self.untitled_root)
 
+    def compressed_children(self, records: list) -> dict[str, list]:
+        """Run id -> its compressed models (``<run>/compressed``), for the run list."""
+        from engine.compress.report import read_children
+
+        return {r["id"]: kids for r in records if isinstance(r, dict) and r.get("id")
+                for kids in [read_children(self._folder_of(r))] if kids}
+
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> bool:
         """Snapshot the project and train it on a worker thread; False if it cannot start."""

@@ -106,7 +106,7 @@ class TrainingDock(QDockWidget):
         self._eta_timer.setInterval(500)
         self._eta_timer.timeout.connect(self._update_status)
         self._sync_state()
-        self.runs_view.set_runs(self.editor.project.runs)
+        self._show_runs(self.editor.project.runs)
 
     def _action(self, text, slot, shortcut, tip) -> QAction:
         act = QAction(text, self)
@@ -235,8 +235,11 @@ class TrainingDock(QDockWidget):
 
     @Slot(object)
     def _runs_changed(self, records: list) -> None:
-        self.runs_view.set_runs(records)
+        self._show_runs(records)
         self._overlay_changed(self.runs_view.overlay_ids())  # a deleted or moved run leaves the overlay
+
+    def _show_runs(self, records: list) -> None:
+        self.runs_view.set_runs(records, self.controller.compressed_children(records))
 
     @Slot(object, object)
     def _run_opened(self, history: list, classes) -> None:
@@ -251,7 +254,7 @@ class TrainingDock(QDockWidget):
     @Slot()
     def _project_replaced(self) -> None:
         """Another project: nothing of the previous one's last run stays (a live run keeps its curves)."""
-        self.runs_view.set_runs(self.editor.project.runs)
+        self._show_runs(self.editor.project.runs)
         self.plots.set_overlays([])
         if not self.running:
             self.plots.reset()

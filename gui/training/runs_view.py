@@ -108,8 +108,13 @@ class RunsView(QWidget):
         layout.addWidget(split)
 
     # -- content ---------------------------------------------------------------------
-    def set_runs(self, records: list[dict]) -> None:
-        """Show ``records`` (newest last), keeping overlay ticks of runs that remain."""
+    def set_runs(self, records: list[dict], children: dict | None = None) -> None:
+        """Show ``records`` (newest last), keeping overlay ticks of runs that remain.
+
+        ``children``: run id -> its compressed models (``engine.compress.report.read_children``),
+        shown as rows under the run.
+        """
+        children = children or {}
         ticked = set(self.overlay_ids())
         self._loading = True
         try:
@@ -131,11 +136,23 @@ class RunsView(QWidget):
                 if rec.get("message"):
                     item.setToolTip(2, rec["message"])
                 self.tree.addTopLevelItem(item)
+                for kid in children.get(rec["id"], []):
+                    item.addChild(_child_item(rec["id"], kid))
+                item.setExpanded(True)
+            self.tree.setRootIsDecorated(bool(children))
             for col in range(1, len(COLUMNS)):
                 self.tree.resizeColumnToContents(col)
         finally:
             self._loading = False
         self._draw_scatter()
+
+    def child_count(self, run_id: str) -> int:
+        """How many compressed models are shown under a run."""
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.data(0, Qt.UserRole) == run_id:
+                return item.childCount()
+        return 0
 
     def overlay_ids(self) -> list[str]:
         """Ids of the runs ticked for overlay."""
@@ -227,6 +244,23 @@ class RunsView(QWidget):
     def _delete_clicked(self) -> None:
         if self.selected_id():
             self.delete_requested.emit(self.selected_id())
+
+
+def _child_item(run_id: str, kid: dict) -> QTreeWidgetItem:
+    """A compressed model under its run: LiteRT test accuracy, non-zero parameters, size ratio."""
+    acc = kid.get("accuracy")
+    ratio = kid.get("size_ratio")
+    item = QTreeWidgetItem([f"{kid['label']} ({kid['variant']})", "", "compressed", "",
+                            "–" if acc is None else f"{acc:.2%}",
+                            f"{kid['nonzero_params']:,} non-zero", "" if kid.get("macs") is None else f"{kid['macs']:,}"])
+    item.setData(0, Qt.UserRole, run_id)  # the buttons act on the run it came from
+    item.setFlags(item.flags() & ~Qt.ItemIsEditable & ~Qt.ItemIsUserCheckable)
+    tip = f"{kid.get('file') or kid.get('model_file')}"
+    if ratio:
+        tip += f"\n{ratio:.1f}x smaller than the run's float32 TFLite (gzipped)"
+    item.setToolTip(0, tip)
+    item.setToolTip(4, "Measured by running the TFLite file in the LiteRT interpreter")
+    return item
 
 
 def _short_time(created: str) -> str:

@@ -73,6 +73,12 @@ def test_a_plan_with_all_four_methods_runs_end_to_end(cnn_run, tmp_path):
 
 
 def test_stop_keeps_the_finished_steps_and_measures_them(cnn_run, tmp_path):
+    """Stop after step 1: it is kept and measured; and a run's compressed/ models are its children."""
+    import shutil
+
+    from engine.compress.report import read_children
+
+    run = shutil.copytree(cnn_run, tmp_path / "p.runs" / "r1")
     control = JobControl()
 
     def on_progress(p):
@@ -80,8 +86,11 @@ def test_stop_keeps_the_finished_steps_and_measures_them(cnn_run, tmp_path):
             control.stop()
     plan = parse_plan({"steps": [{"method": "prune", "sparsity": 0.5},
                                  {"method": "factorize", "energy": 0.8, "fine_tune_epochs": 3}]})
-    result = compress_job(cnn_run, plan, tmp_path / "c", on_progress, control)
+    result = compress_job(run, plan, run / "compressed", on_progress, control)
     assert result.stopped and [r["method"] for r in result.report["steps"]] == ["prune"]
     assert result.report["steps"][0]["accuracy"] is not None
-    assert not (tmp_path / "c" / "02-factorize").exists()
-    assert "stopped before the plan finished" in (tmp_path / "c" / "report.md").read_text()
+    assert not (run / "compressed" / "02-factorize").exists()
+    assert "stopped before the plan finished" in (run / "compressed" / "report.md").read_text()
+    (kid,) = read_children(run)
+    assert kid["label"] == "1. prune" and kid["accuracy"] == result.report["steps"][0]["accuracy"]
+    assert kid["nonzero_params"] < kid["params"]

@@ -52,11 +52,15 @@ def test_int8_tflite_agrees_with_the_qat_model_better_than_ptq(run):
     qat_error = np.abs(run["qat_lite"] - run["qat_out"])
     ptq_error = np.abs(run["ptq_lite"] - run["float"])
     print(f"\nint8 TFLite vs Keras, softmax outputs, {TEST_SAMPLES} samples: "
-          f"QAT max {qat_error.max():.4f} mean {qat_error.mean():.5f}; "
-          f"PTQ max {ptq_error.max():.4f} mean {ptq_error.mean():.5f}")
+          f"QAT max {qat_error.max():.4f} mean {qat_error.mean():.6f}; "
+          f"PTQ max {ptq_error.max():.4f} mean {ptq_error.mean():.6f}")
+    # Almost every output is identical; the rare difference is one rounding boundary
+    # crossed differently (TFLite rounds the int32 bias), which the softmax amplifies
+    # to a few 1/256 steps. Seed 0 keeps that under 0.01 here; other seeds reach ~0.03.
+    assert np.quantile(qat_error.max(axis=1), 0.99) <= 1 / 256 + 1e-6
+    assert qat_error.mean() < ptq_error.mean() / 10
     assert qat_error.max() <= 0.01
     assert qat_error.max() < ptq_error.max()
-    assert qat_error.mean() < ptq_error.mean() / 3
 
 
 def test_qat_model_predicts_like_the_float_model_before_fine_tuning(run):
