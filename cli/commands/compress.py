@@ -18,8 +18,10 @@ def add_parser(subparsers):
     p = subparsers.add_parser("compress", help="prune, quantize, distill and factorize a trained model, "
                                                "measured in the LiteRT interpreter")
     p.add_argument("source", help="a run folder (trained) or a .keras/.h5 model file")
-    p.add_argument("--plan", required=True, help='a JSON plan: {"steps": [{"method": "prune", "sparsity": 0.8, '
-                                                 '"fine_tune_epochs": 3}, {"method": "quantize", "mode": "int8"}]}')
+    p.add_argument("--plan", default=None,
+                   help='a JSON plan: {"steps": [{"method": "prune", "sparsity": 0.8, "fine_tune_epochs": 3}, '
+                        '{"method": "quantize", "mode": "int8"}]} (default: the plan saved in the run\'s project, '
+                        'its "compression" section)')
     p.add_argument("--data", default=None, help="data to fine-tune and measure on (default: the run's own)")
     p.add_argument("--out", default=None, help="output folder (default: SOURCE/compressed for a run, "
                                                "MODEL_compressed beside a model file)")
@@ -34,9 +36,11 @@ def run(args) -> int:
     from engine.compress.plan import load_plan
     from engine.reader import read_text
 
-    plan_path = Path(args.plan)
-    plan = load_plan(read_text(plan_path, 1 << 20, "plan file"), source=str(plan_path))
     source = Path(args.source)
+    if args.plan:
+        plan = load_plan(read_text(Path(args.plan), 1 << 20, "plan file"), source=str(args.plan))
+    else:
+        plan = _saved_plan(source)
     out = Path(args.out) if args.out else (source / "compressed" if source.is_dir()
                                            else source.with_name(f"{source.stem}_compressed"))
     if out.exists() and not out.is_dir():
@@ -55,3 +59,17 @@ def run(args) -> int:
     if result.stopped:
         print("stopped: the finished steps were kept and measured", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _saved_plan(source: Path):
+    """The plan in the ``compression`` section of a run's project (its graph.sprout)."""
+    from engine.compress.plan import project_plan
+    from engine.errors import CompressionError
+    from engine.export.source import resolve_source
+
+    project = resolve_source(source).project()
+    plan = project_plan(project) if project is not None else None
+    if plan is None:
+        raise CompressionError(f"{source}: no plan given (--plan PLAN.json) and its project saves none "
+                               "(a \"compression\" section)")
+    return plan

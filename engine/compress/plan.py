@@ -55,6 +55,30 @@ class Plan:
         return {"steps": [dict(s) for s in self.steps]}
 
 
+SECTION = "compression"  # a project's saved plan: {"version": 1, "steps": [...]}
+SECTION_VERSION = 1
+
+
+def project_plan(project) -> Plan | None:
+    """The plan saved in a project's ``compression`` section, or None when it has none.
+
+    Raises:
+        CompressionError: the section is there but is not a valid plan (or a newer version).
+    """
+    data = getattr(project, "extra", {}).get(SECTION)
+    if data is None:
+        return None
+    where = f"{getattr(project, 'path', None) or 'project'}: compression section"
+    if not isinstance(data, dict) or data.get("version", SECTION_VERSION) != SECTION_VERSION:
+        raise CompressionError(f"{where}: expected version {SECTION_VERSION} with \"steps\"")
+    return parse_plan({"steps": data.get("steps")}, where)
+
+
+def save_to_project(project, plan: Plan) -> None:
+    """Store ``plan`` as the project's ``compression`` section (written with the project)."""
+    project.extra[SECTION] = {"version": SECTION_VERSION, **plan.to_json()}
+
+
 def load_plan(text: str, source: str = "plan") -> Plan:
     """Parse a plan file's text."""
     try:

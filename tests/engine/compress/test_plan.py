@@ -46,6 +46,23 @@ def test_bad_plans_are_one_line(steps, message):
     assert "\n" not in str(info.value)
 
 
+def test_a_plan_is_saved_in_the_project_and_reads_back(example_path):
+    from blocks.registry import default_registry
+    from engine.compress.plan import project_plan, save_to_project
+    from engine.model.project import dumps, parse_project
+
+    project = open_project(example_path("digits_cnn"))
+    assert project_plan(project) is None
+    plan = parse_plan(PLAN)
+    save_to_project(project, plan)
+    text = dumps(project)
+    assert json.loads(text)["compression"]["version"] == 1
+    assert project_plan(parse_project(text, default_registry())) == plan
+    broken = parse_project(text.replace('"sparsity": 0.8', '"sparsity": 8'), default_registry())
+    with pytest.raises(CompressionError, match="compression section: step 3 \\(prune\\): Expected 0 < sparsity < 1"):
+        project_plan(broken)
+
+
 def test_a_plan_file_that_is_not_json():
     with pytest.raises(CompressionError, match="plan.json: not valid JSON"):
         load_plan("{steps: [", "plan.json")

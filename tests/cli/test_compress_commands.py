@@ -1,0 +1,46 @@
+"""``main.py compress`` and ``main.py analyze-compression`` on a trained run."""
+from __future__ import annotations
+
+import json
+import shutil
+
+from main import main
+
+
+def test_compress_a_run_writes_the_report_and_prints_its_table(example_run, tmp_path, capsys):
+    """No --plan: the plan saved in the run's project (its "compression" section) is run."""
+    run = shutil.copytree(example_run("digits_cnn"), tmp_path / "p.runs" / "r1")
+    graph = json.loads((run / "graph.sprout").read_text())
+    graph["compression"] = {"version": 1, "steps": [{"method": "quantize", "mode": "dynamic"}]}
+    (run / "graph.sprout").write_text(json.dumps(graph))
+    assert main(["compress", str(run)]) == 0
+    out = capsys.readouterr()
+    assert "| 1. quantize | dynamic |" in out.out and "Traceback" not in out.err
+    report = json.loads((run / "compressed" / "report.json").read_text())
+    (step,) = report["steps"]
+    assert step["size_gz_bytes"] < report["baseline"]["size_gz_bytes"] / 2.5  # int8 weights
+    assert abs(step["accuracy"] - report["baseline"]["accuracy"]) <= 0.01
+    assert (run / "compressed" / "01-quantize" / "model_dynamic.tflite").is_file()
+
+
+def test_a_bad_plan_is_one_line_and_writes_nothing(example_run, tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"steps": [{"method": "prune", "sparsity": 1.5}]}))
+    assert main(["compress", str(example_run("digits_cnn")), "--plan", str(plan), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {plan}: step 1 (prune): Expected 0 < sparsity < 1. Received: sparsity=1.5"]
+    assert not (tmp_path / "o").exists()
+
+
+def test_analyze_compression_prints_the_sensitivity_table(example_run, capsys):
+    assert main(["analyze-compression", str(example_run("digits_cnn")), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    layers = {row["uid"]: row for row in data["layers"]}
+    assert set(layers) == {"n2", "n4", "n8", "n9"}
+    assert layers["n9"]["factorize"] == {}  # the class layer is never factorized
+    for row in layers.values():
+        drops = [row["prune"][k] for k in ("0.3", "0.5", "0.7", "0.9")]
+        assert drops[-1] >= drops[0]  # pruning more never helps without fine-tuning here
+        allowed = [float(k) for k, d in row["prune"].items() if d <= 0.5]
+        assert row["recommended_sparsity"] == max(allowed, default=0.0)
+    assert any(r["factorize"] for r in layers.values())
