@@ -109,6 +109,14 @@ class FakeQuant(keras.layers.Layer):
 class _QuantKernelMixin:
     """Shared by the quantized Dense and Conv2D: quantizers around the kernel op."""
 
+    def __init__(self, *args, quantize_output=True, momentum=0.99, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._make_quantizers(quantize_output, momentum)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._build_quantizers(input_shape)
+
     def _make_quantizers(self, quantize_output, momentum):
         self.quantize_output = bool(quantize_output)
         self.momentum = float(momentum)
@@ -157,14 +165,6 @@ class QuantDense(_QuantKernelMixin, keras.layers.Dense):
         **kwargs: everything ``keras.layers.Dense`` takes.
     """
 
-    def __init__(self, *args, quantize_output=True, momentum=0.99, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._make_quantizers(quantize_output, momentum)
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._build_quantizers(input_shape)
-
     def call(self, inputs, training=None):
         # Per tensor: the converter transposes a Dense kernel, and a per-channel fake
         # quant on it fails ("tfl.transpose op has mismatched quantized axes").
@@ -186,14 +186,6 @@ class QuantConv2D(_QuantKernelMixin, keras.layers.Conv2D):
         momentum: as for :class:`QuantDense`.
         **kwargs: everything ``keras.layers.Conv2D`` takes.
     """
-
-    def __init__(self, *args, quantize_output=True, momentum=0.99, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._make_quantizers(quantize_output, momentum)
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._build_quantizers(input_shape)
 
     def call(self, inputs, training=None):
         outputs = self.convolution_op(inputs, quantize_kernel(self.kernel))

@@ -32,26 +32,35 @@ def compressible(doc: GraphDocument, kernel: str | None = None) -> Iterator[str]
             yield uid
 
 
-def feeds_output(doc: GraphDocument, uid: str) -> bool:
-    """True when ``uid``'s output reaches an Output node without passing another kernel block.
-
-    Such a layer makes the model's answer (the class layer): its width is fixed by the
-    data, so pruning, slimming and factorizing leave it alone.
-    """
-    stack, seen = [uid], set()
+def downstream(doc: GraphDocument, uid: str, follow) -> Iterator[str]:
+    """Every node reachable from ``uid``'s outputs, each once, going on past a node only when
+    ``follow(node_uid)`` is true (the one forward walk of compression)."""
+    stack, seen = [uid], {uid}
     while stack:
         current = stack.pop()
         for link in doc.links_of(current):
             if link.source != current or link.target in seen:
                 continue
             seen.add(link.target)
-            spec = doc.spec(link.target)
-            if spec.role == "output":
-                return True
-            if spec.compression is not None and spec.compression.kernel:
-                continue
-            stack.append(link.target)
-    return False
+            yield link.target
+            if follow(link.target):
+                stack.append(link.target)
+
+
+def has_kernel(doc: GraphDocument, uid: str) -> bool:
+    """True for a node whose block has a compressible kernel (Dense, Conv2D)."""
+    comp = doc.spec(uid).compression
+    return comp is not None and bool(comp.kernel)
+
+
+def feeds_output(doc: GraphDocument, uid: str) -> bool:
+    """True when ``uid``'s output reaches an Output node without passing another kernel block.
+
+    Such a layer makes the model's answer (the class layer): its width is fixed by the
+    data, so pruning, slimming and factorizing leave it alone.
+    """
+    return any(doc.spec(target).role == "output"
+               for target in downstream(doc, uid, lambda t: not has_kernel(doc, t)))
 
 
 def layer_weights(model) -> dict[str, list[np.ndarray]]:

@@ -147,22 +147,20 @@ def channel_paths(doc, uid: str):
     nodes that read those channels. Returns (None, None, reason) when some path reaches a
     block that mixes channels in a way slicing cannot follow.
     """
-    followers, consumers, stack, seen = [], [], [uid], {uid}
-    while stack:
-        current = stack.pop()
-        for link in doc.links_of(current):
-            if link.source != current or link.target in seen:
-                continue
-            seen.add(link.target)
-            spec, label = doc.spec(link.target), doc.node(link.target).title or doc.spec(link.target).title
-            comp = spec.compression
-            if comp is not None and comp.kernel:
-                consumers.append(link.target)
-            elif comp is not None and (comp.channelwise or comp.flattens):
-                followers.append(link.target)
-                stack.append(link.target)
-            else:
-                return None, None, f"it feeds {label} ({link.target}), which mixes channels"
+    followers, consumers = [], []
+
+    def passes(target: str) -> bool:
+        comp = doc.spec(target).compression
+        return comp is not None and not comp.kernel and (comp.channelwise or comp.flattens)
+
+    for target in graph.downstream(doc, uid, passes):
+        if graph.has_kernel(doc, target):
+            consumers.append(target)
+        elif passes(target):
+            followers.append(target)
+        else:
+            label = doc.node(target).title or doc.spec(target).title
+            return None, None, f"it feeds {label} ({target}), which mixes channels"
     return followers, consumers, ""
 
 

@@ -11,7 +11,7 @@ from cli.commands import names
 from main import main
 from tests.conftest import EXAMPLES, ROOT
 
-COMMANDS = ("blocks", "check", "demo", "export", "lr-range", "train")
+COMMANDS = ("analyze-compression", "blocks", "check", "compress", "demo", "export", "import", "lr-range", "train")
 
 
 @pytest.fixture
