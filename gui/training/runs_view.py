@@ -250,7 +250,8 @@ def _child_item(run_id: str, kid: dict) -> QTreeWidgetItem:
     """A compressed model under its run: LiteRT test accuracy, non-zero parameters, size ratio."""
     acc = kid.get("accuracy")
     ratio = kid.get("size_ratio")
-    item = QTreeWidgetItem([f"{kid['label']} ({kid['variant']})", "", "compressed", "",
+    size = f" · {ratio:.1f}x smaller" if ratio else ""
+    item = QTreeWidgetItem([f"{kid['label']} ({kid['variant']}){size}", "", "compressed", "",
                             "–" if acc is None else f"{acc:.2%}",
                             f"{kid['nonzero_params']:,} non-zero", "" if kid.get("macs") is None else f"{kid['macs']:,}"])
     item.setData(0, Qt.UserRole, run_id)  # the buttons act on the run it came from
