@@ -242,6 +242,27 @@ class Compression:
 CHANNELWISE = Compression(channelwise=True)
 
 
+@dataclass(frozen=True)
+class KerasImport:
+    """Which layers of a saved Keras model a block stands for (read by the model importer).
+
+    Attributes:
+        classes: Keras class names the block may stand for (``("Dense",)``, ``("OctConv2D",)``).
+        params: ``(layer config) -> params`` for the block, or None when this config is not
+            the block's (an ``Activation`` of a function the block does not compute). The
+            importer fills ``activation`` itself when the block has that parameter, rebuilds
+            the block's layer and compares configs: every option the block does not carry is
+            reported, so the function only names what it maps.
+        fallback: the block stands for any layer no other block maps, kept as it is
+            (a partial import); ``params`` then receives ``{"class_name", "config",
+            "input_shapes", "output_shape", "weights", "macs"}``.
+    """
+
+    classes: tuple[str, ...]
+    params: Callable[[Mapping], dict | None]
+    fallback: bool = False
+
+
 #: Formats that run the model through the TFLite converter (the C header embeds a .tflite).
 TFLITE_FORMATS = ("tflite", "c")
 
@@ -274,6 +295,8 @@ class BlockSpec:
             it carries the block unchanged. Read by the export pre-flight.
         compression: what pruning, factorization and width scaling may do with the block
             (:class:`Compression`); None: the block is kept as it is.
+        keras_import: which saved Keras layers the block stands for (:class:`KerasImport`);
+            None: the importer never picks it.
     """
 
     id: str
@@ -297,6 +320,7 @@ class BlockSpec:
     role: str = "layer"
     export_notes: Callable[[Mapping, Sequence[Shape], str], ExportNote | None] | None = None
     compression: Compression | None = None
+    keras_import: KerasImport | None = None
 
     def __post_init__(self):
         if self.role not in ROLES:

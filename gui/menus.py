@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
+from gui.import_model import ModelImporter
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 MAX_RECENT = 8
 
@@ -22,6 +24,9 @@ def build_actions(window) -> None:
     w.act_open = w._act("&Open…", w.open_dialog, QKeySequence.Open)
     w.act_save = w._act("&Save", w.save, QKeySequence.Save)
     w.act_save_as = w._act("Save &As…", w.save_as, QKeySequence.SaveAs)
+    w.model_importer = ModelImporter(w)
+    w.act_import_model = w._act("&Import Model…", w.model_importer.choose, None,
+                                "Open a .keras or .h5 model as an editable graph, with its weights as a run")
     w.act_png = w._act("Export canvas as &PNG…", lambda: w.export_canvas("png"))
     w.act_svg = w._act("Export canvas as S&VG…", lambda: w.export_canvas("svg"))
     w.act_quit = w._act("&Quit", w.close, QKeySequence.Quit)
@@ -64,6 +69,7 @@ def build_menus(window) -> None:
     for path in sorted(EXAMPLES.glob("*.sprout")):
         w.examples_menu.addAction(w._act(path.stem, lambda _=False, p=path: w.open_path(p, template=True)))
     w.recent_menu = file_menu.addMenu("Open &Recent")
+    file_menu.addAction(w.act_import_model)
     file_menu.addSeparator()
     file_menu.addActions([w.act_save, w.act_save_as])
     file_menu.addSeparator()

@@ -1,9 +1,10 @@
 """Activation: an element-wise non-linearity."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import activation_named
 from blocks.rules.params import ACTIVATIONS, IN, OUT, keras_activation
 from blocks.rules.shapes import one_input, simple_cost
-from blocks.spec import CHANNELWISE, BlockSpec, ParamSpec
+from blocks.spec import CHANNELWISE, BlockSpec, KerasImport, ParamSpec
 
 
 def _build(params, name):
@@ -21,4 +22,5 @@ SPEC = BlockSpec(
     compression=CHANNELWISE,
     infer_shape=lambda p, s: [one_input(s)], cost=lambda p, i, o: simple_cost(0, 0, o),
     build=_build, example_inputs=((None, 10),),
+    keras_import=KerasImport(("Activation",), activation_named(ACTIVATIONS)),
 )

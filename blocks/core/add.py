@@ -1,6 +1,7 @@
 """Add: element-wise sum of two to four tensors (residual connections)."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import MERGE_IN, OUT
 from blocks.rules.shapes import elements, same_shapes, simple_cost
 from blocks.spec import BlockSpec
@@ -19,4 +20,5 @@ SPEC = BlockSpec(
     infer_shape=lambda p, s: [same_shapes(s, "Add")],
     cost=lambda p, i, o: simple_cost(0, elements(o[0]) * (len(i) - 1), o),
     build=_build, example_inputs=((None, 6), (None, 6)),
+    keras_import=standing_for("Add"),
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.conv import pool_shape
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT, padding_param, pair_param
 from blocks.rules.shapes import elements, simple_cost
 from blocks.spec import CHANNELWISE, BlockSpec
@@ -27,4 +28,5 @@ SPEC = BlockSpec(
     compression=CHANNELWISE,
     infer_shape=lambda p, s: [pool_shape(p, s)], cost=_cost, build=_build,
     example_inputs=((None, 8, 8, 3),),
+    keras_import=standing_for("AveragePooling2D", names=("pool_size", "strides", "padding")),
 )

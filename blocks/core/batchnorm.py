@@ -1,6 +1,7 @@
 """BatchNormalization: normalizes each channel with batch statistics."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
 from blocks.spec import CHANNELWISE, BlockSpec, ParamSpec
@@ -30,4 +31,5 @@ SPEC = BlockSpec(
     compression=CHANNELWISE,
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(4 * i[0][-1], elements(i[0]), o),
     build=_build, example_inputs=((None, 4, 4, 3),), stochastic=True,
+    keras_import=standing_for("BatchNormalization", names=("momentum", "epsilon")),
 )

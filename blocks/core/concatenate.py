@@ -1,6 +1,7 @@
 """Concatenate: joins tensors along one axis."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import MERGE_IN, OUT
 from blocks.rules.shapes import fmt, simple_cost
 from blocks.spec import BlockSpec, ParamSpec, ShapeError
@@ -33,4 +34,5 @@ SPEC = BlockSpec(
     params=(ParamSpec("axis", "int", -1, "Axis to join along (-1 is the last).", low=-4, high=4),),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, 0, o), build=_build,
     example_inputs=((None, 4, 3), (None, 4, 5)),
+    keras_import=standing_for("Concatenate", names=("axis",)),
 )

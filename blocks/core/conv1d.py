@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.conv import conv_cost, conv_shape
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT, activation_param, keras_activation, padding_param, use_bias_param
 from blocks.spec import BlockSpec, ParamSpec
 
@@ -31,4 +32,6 @@ SPEC = BlockSpec(
             activation_param(), use_bias_param()),
     infer_shape=lambda p, s: [conv_shape(p, s, 1, p["filters"])], cost=_cost, build=_build,
     example_inputs=((None, 12, 4),),
+    keras_import=standing_for("Conv1D", names=("filters", "kernel_size", "strides", "padding", "dilation_rate", "use_bias"),
+                              single=("kernel_size", "strides", "dilation_rate")),
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.conv import conv_cost, conv_shape
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT, activation_param, keras_activation, padding_param, pair_param, use_bias_param
 from blocks.spec import BlockSpec, Compression, ParamSpec
 
@@ -35,4 +36,5 @@ SPEC = BlockSpec(
     compression=Compression(kernel="conv2d", width="filters"),
     infer_shape=lambda p, s: [conv_shape(p, s, 2, p["filters"])], cost=_cost, build=_build,
     example_inputs=((None, 8, 8, 3),),
+    keras_import=standing_for("Conv2D", names=("filters", "kernel_size", "strides", "padding", "dilation_rate", "use_bias")),
 )

@@ -1,6 +1,7 @@
 """Dense: a fully connected layer on the last axis."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT, activation_param, keras_activation, use_bias_param
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
 from blocks.spec import BlockSpec, Compression, ParamSpec
@@ -34,4 +35,5 @@ SPEC = BlockSpec(
             activation_param(), use_bias_param()),
     compression=Compression(kernel="dense", width="units"),
     infer_shape=_shape, cost=_cost, build=_build, example_inputs=((None, 16),),
+    keras_import=standing_for("Dense", names=("units", "use_bias")),
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.conv import conv_cost, conv_shape
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT, activation_param, keras_activation, padding_param, pair_param, use_bias_param
 from blocks.spec import BlockSpec, ParamSpec
 
@@ -31,4 +32,6 @@ SPEC = BlockSpec(
             activation_param(), use_bias_param()),
     infer_shape=lambda p, s: [conv_shape(p, s, 2, s[0][-1] * p["depth_multiplier"])],
     cost=_cost, build=_build, example_inputs=((None, 8, 8, 3),),
+    keras_import=standing_for("DepthwiseConv2D", names=("kernel_size", "strides", "padding", "depth_multiplier",
+                                                       "use_bias")),
 )

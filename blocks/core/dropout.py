@@ -1,6 +1,7 @@
 """Dropout: zeroes random units while training."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import one_input, simple_cost
 from blocks.spec import CHANNELWISE, BlockSpec, ParamSpec
@@ -21,4 +22,5 @@ SPEC = BlockSpec(
     compression=CHANNELWISE,
     infer_shape=lambda p, s: [one_input(s)], cost=lambda p, i, o: simple_cost(0, 0, o),
     build=_build, example_inputs=((None, 32),), stochastic=True,
+    keras_import=standing_for("Dropout", names=("rate",)),
 )

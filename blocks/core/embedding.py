@@ -1,6 +1,7 @@
 """Embedding: a learned vector per integer token."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import one_input, simple_cost
 from blocks.spec import BlockSpec, ParamSpec
@@ -26,4 +27,5 @@ SPEC = BlockSpec(
     infer_shape=_shape,
     cost=lambda p, i, o: simple_cost(p["input_dim"] * p["output_dim"], 0, o),
     build=_build, example_inputs=((None, 7),), example_dtype="int32",
+    keras_import=standing_for("Embedding", names=("input_dim", "output_dim")),
 )

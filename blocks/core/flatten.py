@@ -1,6 +1,7 @@
 """Flatten: one vector per sample."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
 from blocks.spec import BlockSpec, Compression
@@ -25,4 +26,5 @@ SPEC = BlockSpec(
     compression=Compression(flattens=True),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, 0, o), build=_build,
     example_inputs=((None, 4, 4, 2),),
+    keras_import=standing_for("Flatten"),
 )

@@ -1,6 +1,7 @@
 """GlobalAvgPool2D: one average per channel."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, one_input, simple_cost
 from blocks.spec import CHANNELWISE, BlockSpec
@@ -24,4 +25,5 @@ SPEC = BlockSpec(
     compression=CHANNELWISE,
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, elements(i[0]), o),
     build=_build, example_inputs=((None, 8, 8, 3),),
+    keras_import=standing_for("GlobalAveragePooling2D"),
 )

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from blocks.rules.params import OUT
 from blocks.rules.shapes import simple_cost
-from blocks.spec import BlockSpec, ParamSpec
+from blocks.spec import BlockSpec, KerasImport, ParamSpec
 
 
 def _shape(params, in_shapes):
     return [(None, *params["shape"])]
+
+
+def _from_input_layer(config):
+    """A saved ``InputLayer``: its batch shape without the batch axis, and its dtype."""
+    shape = config.get("batch_shape") or [None, *(config.get("shape") or ())]
+    return {"shape": tuple(shape[1:]), "dtype": config.get("dtype", "float32")}
 
 
 SPEC = BlockSpec(
@@ -21,4 +27,5 @@ SPEC = BlockSpec(
             ParamSpec("dtype", "choice", "float32", "Element type of the samples.",
                       choices=("float32", "int32"))),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, 0, o), build=None,
+    keras_import=KerasImport(("InputLayer",), _from_input_layer),
 )

@@ -1,6 +1,7 @@
 """LayerNormalization: normalizes each sample over its last axis."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
 from blocks.spec import BlockSpec, ParamSpec
@@ -27,4 +28,5 @@ SPEC = BlockSpec(
                       low=0.0, high=1.0, low_open=True),),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(2 * i[0][-1], elements(i[0]), o),
     build=_build, example_inputs=((None, 6, 5),),
+    keras_import=standing_for("LayerNormalization", names=("epsilon",)),
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from blocks.rules.conv import pool_shape
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT, padding_param, pair_param
 from blocks.rules.shapes import simple_cost
 from blocks.spec import CHANNELWISE, BlockSpec
@@ -23,4 +24,5 @@ SPEC = BlockSpec(
     compression=CHANNELWISE,
     infer_shape=lambda p, s: [pool_shape(p, s)], cost=lambda p, i, o: simple_cost(0, 0, o),
     build=_build, example_inputs=((None, 8, 8, 3),),
+    keras_import=standing_for("MaxPooling2D", names=("pool_size", "strides", "padding")),
 )

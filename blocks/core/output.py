@@ -1,6 +1,7 @@
 """Output: marks a model output and the loss it is trained with."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN
 from blocks.rules.shapes import one_input
 from blocks.spec import BlockSpec, Cost, ParamSpec
@@ -25,4 +26,5 @@ SPEC = BlockSpec(
                       low=0.0, high=1000.0)),
     infer_shape=lambda p, s: [one_input(s)], cost=lambda p, i, o: Cost(),
     build=_build, example_inputs=((None, 10),),
+    keras_import=standing_for("Identity"),
 )

@@ -1,6 +1,7 @@
 """Reshape: same values, another layout."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, fmt, one_input, simple_cost
 from blocks.spec import BlockSpec, ParamSpec, ShapeError
@@ -29,4 +30,5 @@ SPEC = BlockSpec(
                       low=1, high=1_000_000, length=(1, 4)),),
     infer_shape=_shape, cost=lambda p, i, o: simple_cost(0, 0, o), build=_build,
     example_inputs=((None, 64),),
+    keras_import=standing_for("Reshape", names=("target_shape",)),
 )

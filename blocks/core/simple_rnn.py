@@ -1,6 +1,7 @@
 """SimpleRNN: the plain (Elman) recurrent layer."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.recurrent import rnn_cost, rnn_export_notes, rnn_params, rnn_shape
 from blocks.spec import BlockSpec
@@ -18,4 +19,5 @@ SPEC = BlockSpec(
     inputs=IN, outputs=OUT, params=rnn_params(),
     infer_shape=rnn_shape, cost=rnn_cost(1), build=_build, example_inputs=((None, 8, 8),),
     export_notes=rnn_export_notes,
+    keras_import=standing_for("SimpleRNN", names=("units", "return_sequences")),
 )

@@ -34,6 +34,7 @@ before the classifier; so is this block):
 """
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import one_input, simple_cost
 from blocks.spec import BlockSpec, ParamSpec, ShapeError, TrainingHooks
@@ -88,4 +89,5 @@ SPEC = BlockSpec(
     reference="Zunino, A., Bargal, S. A., Morerio, P., Zhang, J., Sclaroff, S., Murino, V. Excitation "
               "Dropout: Encouraging Plasticity in Deep Neural Networks. International Journal of "
               "Computer Vision (IJCV), 2021 (arXiv:1805.09092, 2018).",
+    keras_import=standing_for("ExcitationDropout", names=("base_retain",)),
 )

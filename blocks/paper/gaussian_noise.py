@@ -8,6 +8,7 @@ training).
 """
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import one_input, simple_cost
 from blocks.spec import CHANNELWISE, BlockSpec, ParamSpec
@@ -41,4 +42,5 @@ SPEC = BlockSpec(
               "Generalization Performance. Neural Computation 8(3):643-674, 1996; "
               "Bishop, C. M. Training with Noise is Equivalent to Tikhonov Regularization. "
               "Neural Computation 7(1):108-116, 1995.",
+    keras_import=standing_for("AdditiveGaussianNoise", names=("sigma",)),
 )

@@ -7,9 +7,10 @@ the add and the clip are counted as free, like ReLU's.
 """
 from __future__ import annotations
 
+from blocks.rules.keras_import import activation_named
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, min_rank, one_input, simple_cost
-from blocks.spec import CHANNELWISE, BlockSpec
+from blocks.spec import CHANNELWISE, BlockSpec, KerasImport
 
 MACS_PER_ELEMENT = 2
 
@@ -43,4 +44,5 @@ SPEC = BlockSpec(
     reference="Howard, A., Sandler, M., Chu, G., Chen, L.-C., Chen, B., Tan, M., Wang, W., Zhu, Y., "
               "Pang, R., Vasudevan, V., Le, Q. V., Adam, H. Searching for MobileNetV3. "
               "ICCV 2019.",
+    keras_import=KerasImport(("Activation",), activation_named(("hard_silu", "hard_swish"), param=None)),
 )

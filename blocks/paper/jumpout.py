@@ -24,6 +24,7 @@ sample) with no active unit uses p unnormalized.
 """
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import min_rank, one_input, simple_cost
 from blocks.rules.techniques import JUMPOUT_NORMALIZE as NORMALIZE
@@ -74,4 +75,5 @@ SPEC = BlockSpec(
          "adds hyperparameters (sigma, p_min, p_max) and is less widely tested than dropout.",
     reference="Wang, S., Zhou, T., Bilmes, J. Jumpout: Improved Dropout for Deep Neural "
               "Networks with ReLUs. International Conference on Machine Learning (ICML), 2019.",
+    keras_import=standing_for("JumpOut", names=("sigma", "p_min", "p_max", "normalize")),
 )

@@ -15,6 +15,7 @@ channel (per output frequency, not per path).
 """
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.octave import is_pair, octconv_paths, octconv_shape
 from blocks.rules.params import activation_param, keras_activation, pair_param, use_bias_param
 from blocks.rules.shapes import simple_cost
@@ -83,4 +84,5 @@ SPEC = BlockSpec(
     reference="Y. Chen, H. Fan, B. Xu, Z. Yan, Y. Kalantidis, M. Rohrbach, S. Yan, J. Feng: Drop an "
               "Octave: Reducing Spatial Redundancy in Convolutional Neural Networks with Octave "
               "Convolution. ICCV 2019.",
+    keras_import=standing_for("OctConv2D", names=("filters", "kernel_size", "strides", "alpha_in", "alpha_out", "use_bias")),
 )

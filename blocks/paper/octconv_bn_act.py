@@ -1,6 +1,7 @@
 """OctConv BN+Act: batch normalization and an activation on each branch of a (high, low) pair."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.octave import fmt_octave, is_pair
 from blocks.rules.params import activation_param, keras_activation
 from blocks.rules.shapes import elements, simple_cost
@@ -53,4 +54,5 @@ SPEC = BlockSpec(
          "noisy statistics, worse on the low branch's fewer positions.",
     reference="Y. Chen et al.: Drop an Octave: Reducing Spatial Redundancy in Convolutional Neural "
               "Networks with Octave Convolution. ICCV 2019 (Conv-BN-ReLU on both branches).",
+    keras_import=standing_for("OctaveBatchNormAct", names=("momentum", "epsilon")),
 )

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import OUT
 from blocks.rules.shapes import elements, fmt, same_shapes, simple_cost
 from blocks.rules.techniques import SWAPOUT_INFERENCE_MODES as INFERENCE_MODES
@@ -123,4 +124,5 @@ SPEC = BlockSpec(
          "stochastic inference needs many forward passes per prediction.",
     reference="Singh, S., Hoiem, D., Forsyth, D. Swapout: Learning an Ensemble of Deep "
               "Architectures. Advances in Neural Information Processing Systems 29 (NeurIPS), 2016.",
+    keras_import=standing_for("Swapout", names=("keep_x", "keep_fx", "inference")),
 )

@@ -5,6 +5,7 @@ the product with x); the sigmoid's exp and division make it dearer than ReLU in 
 """
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.shapes import elements, fmt, min_rank, one_input, simple_cost
 from blocks.rules.techniques import SWISH_MODES as MODES
@@ -59,4 +60,5 @@ SPEC = BlockSpec(
          "(about 15% per the survey) because of the sigmoid.",
     reference="Ramachandran, P., Zoph, B., Le, Q. V. Searching for Activation Functions. "
               "ICLR 2018 Workshop Track (arXiv:1710.05941, 2017).",
+    keras_import=standing_for("Swish", names=("beta_mode", "beta")),
 )

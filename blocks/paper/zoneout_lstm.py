@@ -1,6 +1,7 @@
 """Zoneout LSTM: an LSTM whose units randomly keep their previous values while training."""
 from __future__ import annotations
 
+from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT
 from blocks.rules.recurrent import rnn_cost, rnn_export_notes, rnn_params, rnn_shape
 from blocks.rules.zoneout import CONS, PROS, REFERENCE, rate_param
@@ -31,4 +32,5 @@ SPEC = BlockSpec(
     infer_shape=rnn_shape, cost=rnn_cost(4), build=_build, example_inputs=((None, 8, 8),),
     export_notes=rnn_export_notes,
     stochastic=True, pros=PROS, cons=CONS, reference=REFERENCE,
+    keras_import=standing_for("ZoneoutLSTM", names=("units", "return_sequences", "zoneout_cell", "zoneout_hidden")),
 )

@@ -28,6 +28,9 @@ CHAINS = {
     "TF-MOT recipe: prune 80% per layer + int8": [
         {"method": "prune", "sparsity": 0.8, "scope": "layer", "schedule": "polynomial", "fine_tune_epochs": 3},
         {"method": "quantize", "mode": "int8"}],
+    "prune 80% global (3 ep) + int8": [
+        {"method": "prune", "sparsity": 0.8, "schedule": "polynomial", "fine_tune_epochs": 3},
+        {"method": "quantize", "mode": "int8"}],
     "prune 95% global (5 ep) + int8": [
         {"method": "prune", "sparsity": 0.95, "schedule": "polynomial", "fine_tune_epochs": 5},
         {"method": "quantize", "mode": "int8"}],
@@ -64,7 +67,7 @@ def run() -> list[dict]:
         run_folder = _trained(name, out / name / "run")
         rows = []
         for label, steps in {**ALONE, **CHAINS}.items():
-            result = compress_job(run_folder, parse_plan({"steps": steps}), out / name / label.split(":")[0][:24])
+            result = compress_job(run_folder, parse_plan({"steps": steps}), out / name / f"plan{len(rows) + 1}")
             rows.append(_row(label, result.report))
         best = max((r for r in rows if r["accuracy_drop_points"] <= 0.5), key=lambda r: r["size_ratio"],
                    default=rows[-1])
