@@ -196,4 +196,8 @@ def test_the_imported_run_compresses_and_exports_to_tflite(keras, tmp_path):
     assert exported.ok
     plan = parse_plan({"steps": [{"method": "prune", "sparsity": 0.5}, {"method": "quantize", "mode": "dynamic"}]})
     compressed = compress_job(result.run_folder, plan, tmp_path / "compressed")
-    assert not compressed.stopped and compressed.report
+    assert not compressed.stopped
+    base, steps = compressed.report["baseline"], compressed.report["steps"]
+    assert [r["method"] for r in steps] == ["prune", "quantize"] and all(r["error"] is None for r in [base, *steps])
+    assert steps[0]["nonzero_params"] < 0.6 * base["nonzero_params"]
+    assert steps[1]["size_bytes"] < base["size_bytes"] / 2 and steps[1]["accuracy"] is not None
