@@ -58,7 +58,6 @@ class MainWindow(QMainWindow):
         build_menus(self)
         refresh_recent(self)
         self.training_dock = install_training_dock(self)
-        self.training_dock.runs_view.export_requested.connect(self.export_model)
         add_training_entries(self, self.training_dock)
         self.view.block_dropped.connect(self._block_dropped)
         self.palette.activated.connect(self._palette_activated)

@@ -46,6 +46,8 @@ def build_actions(window) -> None:
     w.act_fit = w._act("&Fit to View", w.view.fit_all, "Ctrl+0")
     w.act_arrange = w._act("&Arrange", w._arrange, "Ctrl+L", "Lay the graph out left to right")
     w.act_code = w._act("View &Code…", w.view_code, "Ctrl+K", "The Keras code that builds this graph")
+    w.act_compress = w._act("&Compress…", lambda: _compress(w), "Ctrl+Shift+K",
+                            "Compress a trained run to fit a device: prune, quantize, distill, factorize, measured")
     w.act_export = w._act("&Export…", lambda: w.export_model(), "Ctrl+E",
                           "Export a run or the graph to Keras, TFLite, ONNX...: checked files and a model card")
     w.act_group = w._act("&Group as Unit", lambda: a.group_selection(), "Ctrl+G",
@@ -91,7 +93,7 @@ def build_menus(window) -> None:
         w.view_menu.addAction(dock.toggleViewAction())
 
     model = bar.addMenu("&Model")
-    model.addActions([w.act_arrange, w.act_code, w.act_export])
+    model.addActions([w.act_arrange, w.act_code, w.act_compress, w.act_export])
     model.addSeparator()
     model.addActions([w.act_group, w.act_ungroup])
 
@@ -107,6 +109,7 @@ def build_menus(window) -> None:
 def add_training_entries(window, dock) -> None:
     """After the training dock exists: its docks in the View menu, Train and Stop on the toolbar, Reset layout."""
     w = window
+    connect_run_buttons(w)
     w.view_menu.addAction(dock.toggleViewAction())
     w.view_menu.addAction(dock.setup_dock.toggleViewAction())
     w.view_menu.addSeparator()
@@ -136,3 +139,17 @@ def refresh_recent(window) -> None:
     for p in items:
         window.recent_menu.addAction(window._act(p, lambda _=False, path=p: window.open_path(path)))
     window.recent_menu.setEnabled(bool(items))
+
+
+def _compress(window, run_id=None):
+    """Model > Compress… (or a run's Compress… button): the compression wizard."""
+    from gui.compression import open_compress_wizard
+
+    return open_compress_wizard(window, run_id)
+
+
+def connect_run_buttons(window) -> None:
+    """The Runs tab's Export… and Compress… buttons open their dialogs on the selected run."""
+    runs_view = window.training_dock.runs_view
+    runs_view.export_requested.connect(window.export_model)
+    runs_view.compress_requested.connect(lambda run_id: _compress(window, run_id))

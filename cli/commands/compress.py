@@ -22,6 +22,14 @@ def add_parser(subparsers):
                    help='a JSON plan: {"steps": [{"method": "prune", "sparsity": 0.8, "fine_tune_epochs": 3}, '
                         '{"method": "quantize", "mode": "int8"}]} (default: the plan saved in the run\'s project, '
                         'its "compression" section)')
+    p.add_argument("--fit-budget", action="store_true",
+                   help="search plans for the smallest model that fits the device budget within the tolerance, "
+                        "then export it")
+    p.add_argument("--device", default=None, help="a device preset (cortex-m4, esp32-s3, raspberry-pi, phone, "
+                                                  "laptop) giving the flash and RAM limits")
+    p.add_argument("--flash-kb", type=float, default=None, help="flash limit in KB (overrides the device's)")
+    p.add_argument("--ram-kb", type=float, default=None, help="RAM limit in KB (overrides the device's)")
+    p.add_argument("--tolerance", type=float, default=0.5, help="accuracy drop allowed, in points (default 0.5)")
     p.add_argument("--data", default=None, help="data to fine-tune and measure on (default: the run's own)")
     p.add_argument("--out", default=None, help="output folder (default: SOURCE/compressed for a run, "
                                                "MODEL_compressed beside a model file)")
@@ -37,6 +45,8 @@ def run(args) -> int:
     from engine.reader import read_text
 
     source = Path(args.source)
+    if args.fit_budget:
+        return _fit(args, source)
     if args.plan:
         plan = load_plan(read_text(Path(args.plan), 1 << 20, "plan file"), source=str(args.plan))
     else:
@@ -73,3 +83,57 @@ def _saved_plan(source: Path):
         raise CompressionError(f"{source}: no plan given (--plan PLAN.json) and its project saves none "
                                "(a \"compression\" section)")
     return plan
+
+
+def _fit(args, source: Path) -> int:
+    """``--fit-budget``: the plans tried as a table, the winner exported for its device."""
+    from cli.common import StopFlag
+    from cli.progress import ProgressBar
+    from engine.analysis.device import device_named
+    from engine.compress.fit import Budget, fit_budget_job
+
+    device = device_named(args.device) if args.device else None
+    budget = Budget(args.flash_kb if args.flash_kb is not None else (device.flash_kb if device else 0.0),
+                    args.ram_kb if args.ram_kb is not None else (device.ram_kb if device else 0.0),
+                    args.tolerance, device.id if device else "custom").check()
+    out = Path(args.out) if args.out else (source / "compressed" if source.is_dir()
+                                           else source.with_name(f"{source.stem}_compressed"))
+    flag = StopFlag()
+    with flag.installed():
+        result = fit_budget_job(source, budget, out, ProgressBar(header=f"note: fitting {source} to "
+                                                                        f"{budget.flash_kb:g} KB flash / "
+                                                                        f"{budget.ram_kb:g} KB RAM"),
+                                flag.control, data=args.data)
+    print("| plan | flash KB | RAM KB | accuracy | drop (pt) | fits |")
+    print("|---|---:|---:|---:|---:|---|")
+    for a in result.attempts:
+        acc = "-" if a.row.get("accuracy") is None else f"{100 * a.row['accuracy']:.2f}%"
+        ram = "-" if a.arena_bytes is None else f"{a.arena_bytes / 1024:.1f}"
+        print(f"| {a.label} | {(a.row.get('size_bytes') or 0) / 1024:.1f} | {ram} | {acc} "
+              f"| {a.row.get('accuracy_drop_points') or 0:+.2f} | "
+              f"{'yes' if a.fits and a.within_tolerance else ('over tolerance' if a.fits else 'no')} |")
+    print(result.message)
+    if result.winner is None:
+        return 1
+    _export_winner(result, out, args, device)
+    return 0
+
+
+def _export_winner(result, out: Path, args, device) -> None:
+    """Export the winning step's model in the device's formats, with the run's data (int8 calibration)."""
+    from engine.export.job import export_job
+    from engine.export.options import ExportOptions
+    from engine.export.source import ExportSource, resolve_source
+    from engine.reader import read_text
+
+    formats = device.formats if device else ("tflite:int8",)
+    names = ",".join(dict.fromkeys(f.split(":")[0] for f in formats))
+    variants = ",".join(dict.fromkeys(("none" if v == "float32" else v) for v in (f.split(":")[1] for f in formats)))
+    run = resolve_source(args.source, args.data)
+    model = Path(result.winner.row["model_file"])
+    graph = model.parent / "graph.sprout"
+    text = read_text(graph, 32 << 20, "step graph") if graph.is_file() else None
+    source = ExportSource("model", model, model, text, run.base_dir, {}, run.data)
+    exported = export_job(source, ExportOptions.parse(names, variants), out / "export")
+    for a in exported.artifacts:
+        print(f"exported {a.path} ({a.size:,} bytes): {a.message}")

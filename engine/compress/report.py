@@ -97,12 +97,35 @@ def read_children(run_folder: Path | None) -> list[dict]:
     Read through the bounded reader; a missing, unreadable or malformed report is no
     children (a run list never fails because of one).
     """
-    from engine.errors import SproutError
-    from engine.reader import read_text
 
     if run_folder is None:
         return []
-    path = Path(run_folder) / COMPRESSED_DIR / REPORT_JSON
+    return _plan_children(Path(run_folder) / COMPRESSED_DIR / REPORT_JSON) + \
+        _fit_children(Path(run_folder) / COMPRESSED_DIR / "fit" / "fit.json")
+
+
+def _fit_children(path: Path) -> list[dict]:
+    """The plans a fit-to-budget search tried (``compressed/fit/fit.json``), the chosen one marked."""
+    from engine.errors import SproutError
+    from engine.reader import read_text
+
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(read_text(path, 8 << 20, "fit report"))
+        return [{"label": f"fit: {p['label']}" + (" (chosen)" if p["label"] == data.get("winner") else ""),
+                 "variant": "int8", "accuracy": p.get("accuracy"), "params": int(p.get("params") or 0),
+                 "nonzero_params": int(p.get("nonzero_params") or 0), "macs": None,
+                 "size_gz_bytes": p.get("size_gz_bytes"), "size_ratio": None, "file": p.get("file"),
+                 "model_file": p.get("model_file")} for p in data["plans"] if isinstance(p, dict)]
+    except (SproutError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _plan_children(path: Path) -> list[dict]:
+    from engine.errors import SproutError
+    from engine.reader import read_text
+
     if not path.is_file():
         return []
     try:

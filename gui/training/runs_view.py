@@ -32,6 +32,7 @@ class RunsView(QWidget):
     renamed = Signal(str, str)     # run id, new name
     delete_requested = Signal(str)
     export_requested = Signal(str)  # run id: open the export dialog on it
+    compress_requested = Signal(str)  # run id: open the compression wizard on it
     overlay_changed = Signal(list)  # run ids ticked for overlay
 
     def __init__(self, parent=None):
@@ -59,12 +60,15 @@ class RunsView(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export the selected run: Keras, TFLite, ONNX... with a model card")
         self.export_button.clicked.connect(self._export_clicked)
+        self.compress_button = QPushButton("Compress…")
+        self.compress_button.setToolTip("Compress the selected run to fit a device (prune, quantize, distill, factorize)")
+        self.compress_button.clicked.connect(lambda: self.selected_id() and self.compress_requested.emit(self.selected_id()))
         hint = QLabel("Tick runs to overlay their validation curves.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #6b7280;")
         buttons = QHBoxLayout()
         buttons.addWidget(hint, 1)
-        for b in (self.open_button, self.rename_button, self.export_button, self.delete_button):
+        for b in (self.open_button, self.rename_button, self.compress_button, self.export_button, self.delete_button):
             buttons.addWidget(b)
         left = QWidget()
         left_layout = QVBoxLayout(left)

@@ -1,0 +1,77 @@
+"""The plans tried: a table (flash, RAM, accuracy, drop, fits) and accuracy against size with the budget."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from engine.runs.results import pareto_front
+
+COLUMNS = ("Plan", "Flash KB", "RAM KB", "Accuracy (LiteRT)", "Drop (pt)", "Size x (gz)", "Fits")
+GREEN, RED, AMBER = "#2e7d32", "#c62828", "#ef6c00"
+
+
+class ResultsView(QWidget):
+    """Rows of ``fit.json``'s plans (or a plan's steps) and the trade-off chart."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setLabel("bottom", "flash (KB, TFLite file)")
+        self.plot.setLabel("left", "test accuracy (LiteRT)")
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.points = pg.ScatterPlotItem(size=11, pen=None, hoverable=True)
+        self.front = pg.PlotDataItem(pen=pg.mkPen("#1e88e5", width=2))
+        self.budget_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(RED, width=2, style=Qt.DashLine),
+                                           label="flash budget", labelOpts={"position": 0.9, "color": RED})
+        self.plot.addItem(self.front)
+        self.plot.addItem(self.points)
+        self.plot.addItem(self.budget_line)
+        self.budget_line.hide()
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.plot)
+        split.setSizes([200, 260])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+    def show_attempts(self, rows: list[dict], flash_kb: float = 0.0) -> None:
+        """``rows``: dicts with label, size_bytes, arena_bytes, accuracy, accuracy_drop_points, fits..."""
+        self.table.setRowCount(len(rows))
+        pts = []
+        for i, r in enumerate(rows):
+            kb = (r.get("size_bytes") or 0) / 1024
+            acc = r.get("accuracy")
+            fits = r.get("fits") and r.get("within_tolerance", True)
+            cells = [r["label"], f"{kb:.1f}", "-" if r.get("arena_bytes") is None else f"{r['arena_bytes'] / 1024:.1f}",
+                     "-" if acc is None else f"{100 * acc:.2f}%",
+                     "-" if r.get("accuracy_drop_points") is None else f"{r['accuracy_drop_points']:+.2f}",
+                     "-" if not r.get("size_ratio") else f"{r['size_ratio']:.1f}x",
+                     "yes" if fits else ("over tolerance" if r.get("fits") else "no")]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j == 6:
+                    item.setForeground(QColor(GREEN if fits else (AMBER if r.get("fits") else RED)))
+                if j > 0:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.table.setItem(i, j, item)
+            if acc is not None and kb:
+                pts.append((kb, acc, fits, r["label"]))
+        self.points.setData([{"pos": (kb, acc), "brush": pg.mkBrush(GREEN if ok else RED), "data": label}
+                             for kb, acc, ok, label in pts])
+        front = pareto_front([(kb, acc) for kb, acc, _, _ in pts]) if pts else []
+        ordered = sorted((pts[i][0], pts[i][1]) for i in front)
+        self.front.setData([p[0] for p in ordered], [p[1] for p in ordered])
+        if flash_kb:
+            self.budget_line.setValue(flash_kb)
+            self.budget_line.show()
+        else:
+            self.budget_line.hide()
