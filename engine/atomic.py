@@ -114,3 +114,15 @@ def replace_dir(ready: str | os.PathLike, target: str | os.PathLike) -> Path:
             shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(target.parent)
     return target
+
+
+def file_in_the_way(path: str | os.PathLike) -> Path | None:
+    """The nearest existing ancestor of ``path`` when it is a file, not a folder (else None).
+
+    Writing ``a/b/c.keras`` under a file ``a`` fails deep inside a library; every writer
+    asks this first and names the file in its one-line error.
+    """
+    for parent in Path(path).parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import atomic
 from engine.build.importer import Mapping, ModelImportError, map_model
 from engine.errors import SproutError
 from engine.jobs import JobControl, OnProgress, Progress, report
@@ -59,11 +60,9 @@ def check_out(out: Path) -> Path:
         raise ModelImportError(f"{out}: the project file name must end in .sprout")
     if out.exists():
         raise ModelImportError(f"{out}: exists already; choose a new project file name")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ModelImportError(f"{out}: {parent} is a file, not a folder")
-            break
+    blocking = atomic.file_in_the_way(out)
+    if blocking is not None:
+        raise ModelImportError(f"{out}: {blocking} is a file, not a folder")
     return out
 
 

@@ -57,11 +57,9 @@ def save_model(model, path: str | Path) -> Path:
 
     absl = logging.getLogger("absl")
     level = absl.level
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ModelFileError(f"{path}: {parent} is a file, not a folder")
-            break
+    blocking = atomic.file_in_the_way(path)
+    if blocking is not None:
+        raise ModelFileError(f"{path}: {blocking} is a file, not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         absl.setLevel(logging.ERROR)  # .h5 is the user's explicit choice: skip Keras's "legacy" nag

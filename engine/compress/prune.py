@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from engine.compress import graph
-from engine.compress.context import Context, State, fine_tune
+from engine.compress.context import Context, State, apply_masks, fine_tune
 from engine.errors import CompressionError
 
 SCHEDULES = ("one_shot", "polynomial")
@@ -98,7 +98,6 @@ def prune_unstructured(state: State, ctx: Context, step: dict) -> State:
         def on_batch(done: int, total: int) -> None:
             if done % every == 0 or done == end:
                 state.masks.update(masks_at(polynomial(min(done, end), end, sparsity)))
-                from engine.compress.context import apply_masks
                 apply_masks(state.model, state.masks)
 
         state.masks.update(masks_at(polynomial(0, end, sparsity)))
@@ -106,8 +105,6 @@ def prune_unstructured(state: State, ctx: Context, step: dict) -> State:
     else:
         on_batch = None
     state.masks.update(masks_at(sparsity))  # the final masks, exact (also after a gradual schedule)
-    from engine.compress.context import apply_masks
-
     apply_masks(state.model, state.masks)
     if schedule != "polynomial" and epochs > 0:
         fine_tune(state, ctx, epochs, step.get("learning_rate"))

@@ -32,11 +32,9 @@ def prepare_folder(folder: str | Path) -> Path:
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise RunFolderError(f"{out}: is a file, not a folder; choose a folder for the run files")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise RunFolderError(f"{out}: {parent} is a file, not a folder")
-            break
+    blocking = atomic.file_in_the_way(out)
+    if blocking is not None:
+        raise RunFolderError(f"{out}: {blocking} is a file, not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
