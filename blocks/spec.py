@@ -164,11 +164,16 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class Cost:
-    """What one block costs: trainable+frozen weights, multiply-accumulates, output bytes."""
+    """What one block costs: trainable+frozen weights, multiply-accumulates, output bytes.
+
+    ``scratch_values``: working memory the inference kernel asks for while it runs, per
+    sample (a convolution's im2col buffer); the device gauges add the largest to the RAM.
+    """
 
     params: int = 0
     macs: int = 0
     activation_bytes: int = 0
+    scratch_values: int = 0
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.watchdog import Watchdog
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "resources" / "examples"
+WATCHDOG = Watchdog()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each test (setup, call, teardown) runs under the hang watchdog (tests/watchdog.py)."""
+    WATCHDOG.arm(item.nodeid, item.config.pluginmanager.getplugin("capturemanager"))
+    try:
+        yield
+    finally:
+        WATCHDOG.disarm()
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +68,42 @@ def example_run(tmp_path_factory):
             folders[name] = folder
         return folders[name]
     return get
+
+
+@pytest.fixture(scope="session")
+def export_of(example_run):
+    """``export_of(name)``: (run folder, ExportResult) of an example: every format, every TFLite variant.
+
+    The runs are the session's trained examples (tests/conftest.py), shared with the
+    techniques' accuracy tests; each export is made once and shared by every client test.
+    Exports are pipelined: while one runs in its converter process (a background thread
+    waits for it), the next example trains here, so the two cores stay busy.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.export.formats import VARIANTS, formats
+    from engine.export.job import export_job
+    from engine.export.options import ExportOptions
+    from engine.export.source import run_source
+
+    order = example_names()
+    options = ExportOptions(formats=tuple(formats()), quantize=VARIANTS)
+    futures = {}
+    pool = ThreadPoolExecutor(2)
+
+    def start(stem: str) -> None:
+        if stem not in futures:
+            folder = example_run(stem)
+            futures[stem] = pool.submit(lambda: (folder, export_job(run_source(folder), options, folder / "export")))
+
+    def get(stem: str):
+        start(stem)
+        following = order[order.index(stem) + 1:order.index(stem) + 2] if stem in order else []
+        for other in following:
+            start(other)
+        return futures[stem].result()
+    yield get
+    pool.shutdown(wait=True)
 
 
 def example_names() -> list[str]:

@@ -1,6 +1,8 @@
 """Conv2D: a 2-D convolution over images."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from blocks.rules.conv import conv_cost, conv_shape
 from blocks.rules.keras_import import standing_for
 from blocks.rules.params import IN, OUT, activation_param, keras_activation, padding_param, pair_param, use_bias_param
@@ -10,8 +12,12 @@ from blocks.spec import BlockSpec, Compression, ParamSpec
 def _cost(params, in_shapes, out_shapes):
     kh, kw = params["kernel_size"]
     cin, cout = in_shapes[0][-1], params["filters"]
-    return conv_cost(kh * kw * cin * cout, cout if params["use_bias"] else 0, out_shapes[0],
+    cost = conv_cost(kh * kw * cin * cout, cout if params["use_bias"] else 0, out_shapes[0],
                      kh * kw * cin * cout, out_shapes)
+    if (kh, kw) == (1, 1) and tuple(params["strides"]) == (1, 1):
+        return cost
+    _b, h, w, _c = out_shapes[0]
+    return replace(cost, scratch_values=h * w * kh * kw * cin)  # the im2col buffer of TFLite's kernel
 
 
 def _build(params, name):

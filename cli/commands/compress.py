@@ -123,17 +123,10 @@ def _export_winner(result, out: Path, args, device) -> None:
     """Export the winning step's model in the device's formats, with the run's data (int8 calibration)."""
     from engine.export.job import export_job
     from engine.export.options import ExportOptions
-    from engine.export.source import ExportSource, resolve_source
-    from engine.reader import read_text
+    from engine.export.source import device_options, resolve_source, step_source
 
-    formats = device.formats if device else ("tflite:int8",)
-    names = ",".join(dict.fromkeys(f.split(":")[0] for f in formats))
-    variants = ",".join(dict.fromkeys(("none" if v == "float32" else v) for v in (f.split(":")[1] for f in formats)))
-    run = resolve_source(args.source, args.data)
-    model = Path(result.winner.row["model_file"])
-    graph = model.parent / "graph.sprout"
-    text = read_text(graph, 32 << 20, "step graph") if graph.is_file() else None
-    source = ExportSource("model", model, model, text, run.base_dir, {}, run.data)
-    exported = export_job(source, ExportOptions.parse(names, variants), out / "export")
+    names, variants = device_options(device.formats if device else ("tflite:int8",))
+    source = step_source(result.winner.row["model_file"], resolve_source(args.source, args.data))
+    exported = export_job(source, ExportOptions(formats=names, quantize=variants), out / "export")
     for a in exported.artifacts:
         print(f"exported {a.path} ({a.size:,} bytes): {a.message}")

@@ -1,9 +1,14 @@
 """The resource budget: how much of each limit in ``project.budget`` a graph uses.
 
 A project may cap its parameters, MACs and float32 size (``{"max_params": 10000,
-"max_macs": 0, "max_kb": 64.0}``; 0 or a missing key means no limit). The studio's
-summary panel draws these lines as gauges, and any other front end can print them.
-Pure Python: the numbers come from :meth:`engine.analysis.graph.Analysis.totals`.
+"max_macs": 0, "max_kb": 64.0}``; 0 or a missing key means no limit), and what a target
+device gives it: ``flash_kb`` (the model's weights at the device's ``precision``),
+``ram_kb`` (the peak of live activations plus the interpreter's arena margin) and
+``max_latency_ms`` (MACs / ``macs_per_s``), usually set from a preset of
+``resources/devices/presets.json`` (``device`` names it; :mod:`engine.analysis.device`
+does the arithmetic). The studio's summary panel draws these lines as gauges, and any
+other front end can print them. Pure Python: the numbers come from
+:meth:`engine.analysis.graph.Analysis.totals`.
 """
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 # (budget key, what it limits); ``used_amounts`` says how each is measured
-BUDGET_FIELDS = (("max_params", "Parameters"), ("max_macs", "MACs"), ("max_kb", "Size (KB, float32)"))
+BUDGET_FIELDS = (("max_params", "Parameters"), ("max_macs", "MACs"), ("max_kb", "Size (KB, float32)"),
+                 ("flash_kb", "Flash (KB)"), ("ram_kb", "Peak RAM (KB)"), ("max_latency_ms", "Latency (ms)"))
+DEVICE_FIELDS = ("flash_kb", "ram_kb", "max_latency_ms")
 NEAR = 0.9  # above this share of a limit the graph is close to it (the gauge turns amber)
 
 
@@ -47,10 +54,14 @@ class BudgetLine:
         return "over" if ratio > 1 else ("near" if ratio > NEAR else "ok")
 
 
-def used_amounts(totals: Mapping[str, float]) -> dict[str, float]:
-    """What each budget key measures, read from an analysis's totals."""
+def used_amounts(totals: Mapping[str, float], budget: Mapping[str, object] | None = None) -> dict[str, float]:
+    """What each budget key measures, read from an analysis's totals (the device keys at the budget's precision)."""
+    from engine.analysis.device import budget_estimate
+
+    est = budget_estimate(totals, budget or {})
     return {"max_params": float(totals.get("params", 0)), "max_macs": float(totals.get("macs", 0)),
-            "max_kb": float(totals.get("size_float32_bytes", 0)) / 1024}
+            "max_kb": float(totals.get("size_float32_bytes", 0)) / 1024,
+            "flash_kb": est.flash_bytes / 1024, "ram_kb": est.ram_bytes / 1024, "max_latency_ms": est.latency_s * 1000}
 
 
 def _limit(value) -> float | None:
@@ -70,10 +81,15 @@ def check_budget(totals: Mapping[str, float], budget: Mapping[str, object]) -> l
     Returns:
         One line per budget field, in ``BUDGET_FIELDS`` order, limited or not.
     """
-    used = used_amounts(totals)
+    used = used_amounts(totals, budget)
+    from engine.analysis.device import budget_precision
+
+    precision = budget_precision(budget)
     lines = []
     for key, name in BUDGET_FIELDS:
         limit = _limit(budget.get(key))
+        if key == "flash_kb":
+            name = f"Flash (KB, {precision})"
         lines.append(BudgetLine(key, name, used[key], limit, limit is not None and used[key] > limit))
     return lines
 

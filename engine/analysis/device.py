@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from engine.analysis.budget import BudgetLine
 from engine.errors import SproutError
 
 PRESETS = Path(__file__).resolve().parents[2] / "resources" / "devices" / "presets.json"
@@ -41,12 +41,25 @@ class Device:
 
 
 def load_devices(path: str | Path | None = None) -> list[Device]:
-    """The presets of ``path`` (default: the shipped file), each checked; DeviceError in one line."""
-    from engine.reader import read_text
+    """The presets of ``path`` (default: the shipped file), each checked; DeviceError in one line.
 
+    Read again only when the file changes (the gauges ask on every edit).
+    """
     path = Path(path or PRESETS)
     try:
-        data = json.loads(read_text(path, 1 << 20, "device presets", DeviceError))
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None
+    return list(_load(str(path), key))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, _key) -> tuple[Device, ...]:
+    from engine.reader import read_text
+
+    try:
+        data = json.loads(read_text(Path(path), 1 << 20, "device presets", DeviceError))
         devices = []
         for d in data["devices"]:
             device = Device(str(d["id"]), str(d["title"]), float(d["flash_kb"]), float(d["ram_kb"]),
@@ -57,7 +70,7 @@ def load_devices(path: str | Path | None = None) -> list[Device]:
             devices.append(device)
     except (ValueError, KeyError, TypeError) as exc:
         raise DeviceError(f"{path}: not a valid device preset file ({exc})") from None
-    return devices
+    return tuple(devices)
 
 
 def device_named(name: str, path: str | Path | None = None) -> Device:
@@ -71,56 +84,84 @@ def device_named(name: str, path: str | Path | None = None) -> Device:
 
 @dataclass(frozen=True)
 class Estimate:
-    """What the graph needs at a precision."""
+    """What the graph needs at a precision.
+
+    ``ram_bytes`` is the arena a TFLite Micro interpreter would need: the peak of the
+    activations alive at once plus the margin :mod:`engine.export.arena` adds (bookkeeping
+    per tensor and op, fragmentation), or the arena measured from a ``.tflite`` when
+    one exists (``ram_source`` says which).
+    """
 
     flash_bytes: int
     ram_bytes: int
     latency_s: float
     ram_source: str  # "estimate" or "interpreter arena"
+    peak_bytes: int = 0  # the activation peak alone
 
 
-def peak_activation_bytes(doc, analysis, bytes_per_value: int = 4) -> int:
-    """The most activation bytes alive at once: each tensor lives from its node to its last reader."""
-    order = analysis.order
-    position = {uid: i for i, uid in enumerate(order)}
-    size = {}
-    last_use = {}
-    for uid in order:
-        result = analysis.nodes[uid]
-        size[uid] = sum(_elements(s) for s in (result.out_shapes or ())) * bytes_per_value
-        readers = [position[link.target] for link in doc.links_of(uid) if link.source == uid]
-        last_use[uid] = max(readers, default=position[uid])
-    peak = 0
-    for i in range(len(order)):
-        live = sum(size[u] for u in order[:i + 1] if last_use[u] >= i)
-        peak = max(peak, live)
-    return peak
+def peak_activation_bytes(totals: dict, precision: str = "float32") -> int:
+    """The activation peak of an analysis (``Analysis.totals()``) at ``precision``."""
+    return int(totals.get("peak_activation_values", 0)) * ACTIVATION_BYTES[precision]
 
 
-def _elements(shape) -> int:
-    n = 1
-    for d in tuple(shape)[1:]:
-        n *= int(d or 0)
-    return n
+def arena_margin(totals: dict, peak_bytes: int, bytes_per_value: int = 4) -> int:
+    """The arena's margin over the peak, with the constants of :mod:`engine.export.arena`.
+
+    The graph does not know the converter's tensor table, so it counts a tensor per
+    node output plus one per weight array (kernel and bias of a weighted node), an op per
+    node, and the largest scratch buffer a block declares (``Cost.scratch_values``, a
+    convolution's im2col) in place of the kernels' scratch tensors.
+    """
+    from engine.export import arena
+
+    nodes = int(totals.get("nodes", 0))
+    tensors = nodes + 2 * int(totals.get("weighted_nodes", 0))
+    scratch = arena.aligned(int(totals.get("scratch_values", 0)) * bytes_per_value)
+    return (scratch + arena.OVERHEAD_FIXED + arena.OVERHEAD_PER_TENSOR * tensors + arena.OVERHEAD_PER_OP * nodes
+            + int(arena.FRAGMENTATION * peak_bytes))
 
 
-def estimate(doc, analysis, device: Device, precision: str | None = None, arena_bytes: int | None = None) -> Estimate:
-    """Flash, peak RAM and latency of the graph on ``device`` (``precision`` defaults to the device's)."""
+def estimate(totals: dict, device: Device, precision: str | None = None, arena_bytes: int | None = None,
+             macs_per_s: float | None = None) -> Estimate:
+    """Flash, peak RAM and latency of a graph (its ``Analysis.totals()``) on ``device``.
+
+    ``precision`` defaults to the device's; ``arena_bytes`` (from a converted file)
+    replaces the RAM estimate; ``macs_per_s`` overrides the device's rate.
+    """
     precision = precision or device.precision
-    totals = analysis.totals()
     flash = int(totals["params"]) * WEIGHT_BYTES[precision]
+    peak = peak_activation_bytes(totals, precision)
     if arena_bytes is not None:
         ram, source = int(arena_bytes), "interpreter arena"
     else:
-        ram, source = peak_activation_bytes(doc, analysis, ACTIVATION_BYTES[precision]), "estimate"
-    return Estimate(flash, ram, float(totals["macs"]) / device.macs_per_s, source)
+        ram, source = peak + arena_margin(totals, peak, ACTIVATION_BYTES[precision]), "estimate"
+    return Estimate(flash, ram, float(totals["macs"]) / (macs_per_s or device.macs_per_s), source, peak)
 
 
-def device_lines(est: Estimate, flash_kb: float, ram_kb: float, max_latency_ms: float = 0.0) -> list[BudgetLine]:
-    """Gauge lines (as the budget's): flash and RAM against the limits, latency (limit optional)."""
-    def line(key, name, used, limit):
-        limit = float(limit) if limit and limit > 0 else None
-        return BudgetLine(key, name, used, limit, limit is not None and used > limit)
-    return [line("flash_kb", "Flash (KB)", est.flash_bytes / 1024, flash_kb),
-            line("ram_kb", f"Peak RAM (KB, {est.ram_source})", est.ram_bytes / 1024, ram_kb),
-            line("latency_ms", "Latency (ms, estimate)", est.latency_s * 1000, max_latency_ms)]
+def budget_precision(budget: dict) -> str:
+    """The precision a project's budget sizes flash at: its own, its device's, else int8."""
+    precision = budget.get("precision")
+    if precision in WEIGHT_BYTES:
+        return precision
+    device = _preset(budget.get("device"))
+    return device.precision if device else "int8"
+
+
+def budget_estimate(totals: dict, budget: dict, arena_bytes: int | None = None) -> Estimate:
+    """The estimate for a project's budget: its precision and MAC rate (or its device's)."""
+    device = _preset(budget.get("device")) or CUSTOM
+    rate = budget.get("macs_per_s")
+    rate = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0 else None
+    return estimate(totals, device, budget_precision(budget), arena_bytes, rate)
+
+
+CUSTOM = Device("custom", "Custom", 0.0, 0.0, 1.0e9)
+
+
+def _preset(name) -> Device | None:
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return device_named(name)
+    except DeviceError:
+        return None

@@ -81,7 +81,7 @@ class Attempt:
                 "within_tolerance": self.within_tolerance, "arena_bytes": self.arena_bytes,
                 "misses": self.misses, **{k: self.row.get(k) for k in (
                     "size_bytes", "size_gz_bytes", "accuracy", "accuracy_drop_points", "latency_ms",
-                    "params", "nonzero_params", "file", "model_file")}}
+                    "params", "nonzero_params", "macs", "file", "model_file")}}
 
 
 @dataclass
@@ -139,7 +139,7 @@ def verdict(attempts: list[Attempt], budget: Budget) -> tuple[Attempt | None, st
 def fit_budget_job(source_path, budget: Budget, out_dir, on_progress: OnProgress | None = None,
                    control: JobControl | None = None, data: str | None = None,
                    max_plans: int | None = None) -> FitResult:
-    """Try the candidate plans on a trained run; write ``out_dir/fit.json``; return the verdict."""
+    """Try the candidate plans on a trained run; write ``out_dir/report.json``; return the verdict."""
     budget.check()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,10 +176,27 @@ def fit_budget_job(source_path, budget: Budget, out_dir, on_progress: OnProgress
         if stopped:
             break
     winner, message = verdict(attempts, budget)
-    summary = {"budget": budget.__dict__, "plans": [a.to_json() for a in attempts],
-               "winner": None if winner is None else winner.label, "message": message, "stopped": stopped}
-    atomic.write_text(out / "fit.json", json.dumps(summary, indent=2) + "\n")
+    write_fit_report(out, attempts, winner, message, budget, stopped)
     return FitResult(attempts, winner, message, stopped, out)
+
+
+def write_fit_report(out: Path, attempts: list[Attempt], winner: Attempt | None, message: str,
+                     budget: Budget, stopped: bool) -> None:
+    """``out/report.json``: the winner's compression report (the engine's format), plus the plans tried.
+
+    Without a winner, the steps are the best attempt's (the one the message names), so
+    the file still says what was measured; ``winner`` is then null.
+    """
+    from engine.compress.report import REPORT_JSON
+    from engine.reader import read_text
+
+    chosen = winner or (min(attempts, key=lambda a: max(a.misses.values(), default=0.0)) if attempts else None)
+    base = {"format": "sprout-compression-report", "steps": []}
+    if chosen is not None and (Path(chosen.folder) / REPORT_JSON).is_file():
+        base = json.loads(read_text(Path(chosen.folder) / REPORT_JSON, 8 << 20, "plan report"))
+    base.update({"budget": dict(budget.__dict__), "plans": [a.to_json() for a in attempts],
+                 "winner": None if winner is None else winner.label, "message": message, "stopped": stopped})
+    atomic.write_text(out / REPORT_JSON, json.dumps(base, indent=2) + "\n")
 
 
 def _relay(on_progress, i, label):

@@ -101,11 +101,11 @@ def read_children(run_folder: Path | None) -> list[dict]:
     if run_folder is None:
         return []
     return _plan_children(Path(run_folder) / COMPRESSED_DIR / REPORT_JSON) + \
-        _fit_children(Path(run_folder) / COMPRESSED_DIR / "fit" / "fit.json")
+        _fit_children(Path(run_folder) / COMPRESSED_DIR / "fit" / REPORT_JSON)
 
 
 def _fit_children(path: Path) -> list[dict]:
-    """The plans a fit-to-budget search tried (``compressed/fit/fit.json``), the chosen one marked."""
+    """The plans a fit-to-budget search tried (``compressed/fit/report.json``'s ``plans``), the chosen one marked."""
     from engine.errors import SproutError
     from engine.reader import read_text
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from engine.jobs import JobControl
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder holding engine/ and blocks/
 STDERR_TAIL = 4000
+# A converter that says nothing for this long is stuck (a deadlock, a runaway conversion): it is
+# killed and the file it was writing gets an error, like a crash. Sprout's models convert in seconds.
+SILENCE_SECONDS = float(os.environ.get("SPROUT_CONVERTER_SILENCE_SECONDS", "900"))
 
 
 def run_converter(request: dict, request_path: Path, on_event: Callable[[dict], None],
@@ -70,13 +74,18 @@ def _one_process(request_path: Path, on_event, control, module: str) -> tuple[li
         events, buffer = [], b""
         selector = selectors.DefaultSelector()
         selector.register(proc.stdout, selectors.EVENT_READ)
+        heard = time.monotonic()
         try:
             while True:
                 if control is not None and control.should_stop():
                     _kill(proc)
                     return events, None
                 if not selector.select(timeout=0.1):
+                    if time.monotonic() - heard > SILENCE_SECONDS:
+                        _kill(proc)
+                        return events, f"no answer for {SILENCE_SECONDS:.0f} s, stopped"
                     continue
+                heard = time.monotonic()
                 chunk = os.read(proc.stdout.fileno(), 65536)
                 if not chunk:
                     break

@@ -115,3 +115,22 @@ def _data_of(text: str, override: str | None) -> dict | None:
     if override:
         data["source"] = override
     return data  # an empty section means the defaults (DataConfig)
+
+
+def step_source(model_file: str | Path, run: ExportSource) -> ExportSource:
+    """A compressed model (a step folder's ``model.keras`` beside its ``graph.sprout``) with its run's data.
+
+    The data section comes from the run the model was compressed from, so int8 export
+    calibrates on the same samples and the model card names the classes.
+    """
+    model = Path(model_file)
+    graph = model.parent / SNAPSHOT_FILE  # graph.sprout, as a run folder names it
+    text = read_text(graph, MAX_SMALL_FILE, "step graph") if graph.is_file() else None
+    return ExportSource("model", model, model, text, run.base_dir, {}, run.data)
+
+
+def device_options(device_formats) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``("tflite:int8", "c:int8")`` (a device preset's ``formats``) -> (formats, TFLite variants)."""
+    names = tuple(dict.fromkeys(f.split(":")[0] for f in device_formats)) or ("tflite",)
+    variants = tuple(dict.fromkeys(f.split(":")[1] if ":" in f else "float32" for f in device_formats)) or ("int8",)
+    return names, variants

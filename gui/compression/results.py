@@ -8,12 +8,14 @@ from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidget
 
 from engine.runs.results import pareto_front
 
-COLUMNS = ("Plan", "Flash KB", "RAM KB", "Accuracy (LiteRT)", "Drop (pt)", "Size x (gz)", "Fits")
+COLUMNS = ("Plan", "Params", "Non-zero", "MACs", "Flash KB", "gzip KB", "RAM KB", "Accuracy (LiteRT)", "Drop (pt)",
+           "Latency ms", "Size x (gz)", "Fits")
+FITS = len(COLUMNS) - 1
 GREEN, RED, AMBER = "#2e7d32", "#c62828", "#ef6c00"
 
 
 class ResultsView(QWidget):
-    """Rows of ``fit.json``'s plans (or a plan's steps) and the trade-off chart."""
+    """Rows of ``report.json``'s plans (or a plan's steps) and the trade-off chart."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -51,14 +53,16 @@ class ResultsView(QWidget):
             kb = (r.get("size_bytes") or 0) / 1024
             acc = r.get("accuracy")
             fits = r.get("fits") and r.get("within_tolerance", True)
-            cells = [r["label"], f"{kb:.1f}", "-" if r.get("arena_bytes") is None else f"{r['arena_bytes'] / 1024:.1f}",
+            cells = [r["label"], _count(r.get("params")), _count(r.get("nonzero_params")), _count(r.get("macs")),
+                     f"{kb:.1f}", _kb(r.get("size_gz_bytes")), _kb(r.get("arena_bytes")),
                      "-" if acc is None else f"{100 * acc:.2f}%",
                      "-" if r.get("accuracy_drop_points") is None else f"{r['accuracy_drop_points']:+.2f}",
+                     "-" if r.get("latency_ms") is None else f"{r['latency_ms']:.3f}",
                      "-" if not r.get("size_ratio") else f"{r['size_ratio']:.1f}x",
                      "yes" if fits else ("over tolerance" if r.get("fits") else "no")]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if j == 6:
+                if j == FITS:
                     item.setForeground(QColor(GREEN if fits else (AMBER if r.get("fits") else RED)))
                 if j > 0:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -75,3 +79,11 @@ class ResultsView(QWidget):
             self.budget_line.show()
         else:
             self.budget_line.hide()
+
+
+def _count(n) -> str:
+    return "-" if n is None else f"{int(n):,}"
+
+
+def _kb(n) -> str:
+    return "-" if n is None else f"{n / 1024:.1f}"

@@ -1,53 +1,29 @@
 """Model > Compress...: from a trained run to a small model that fits its device, in one click.
 
-Four pages over ``engine.compress``: Start (the run, its baseline, the device and the
-budget, with gauges for the graph as it stands), Fit to budget (the search as a job with
-progress and Stop), By hand (a plan, checked before it runs, with each method's pros and
-cons) and Results (the plans tried against the budget, and Export of the winner in the
-device's formats). Work goes to ``<run>/compressed/``, so it shows under the run in the
+Five pages over ``engine.compress`` (the first three laid out in ``pages.py``): Start
+(the run, its baseline, the device and the budget, with gauges for the graph as it
+stands), Fit to budget (the search as a job with progress and Stop), By hand (a plan,
+checked before it runs, with each method's pros and cons), Results (every plan tried
+against the budget, ``results.py``) and Export (the chosen model into the export dialog,
+pre-filled with the device's formats, ``export_page.py``). Work goes to ``<run>/compressed/``, so it shows under the run in the
 Runs list and survives a restart; the chosen plan is saved in the project's
 ``compression`` section. Closing during a search stops it and keeps what finished.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QLabel, QTabWidget, QVBoxLayout
 
-from engine.analysis.device import device_lines, estimate, load_devices
+from engine.analysis.budget import DEVICE_FIELDS, check_budget
+from engine.analysis.device import load_devices
 from engine.errors import SproutError
 from engine.runs import store as runs
+from gui.compression.export_page import ExportPage
+from gui.compression.pages import fit_page, hand_page, start_page
 from gui.compression.results import ResultsView
 from gui.jobs import Job
-
-METHOD_HELP = {
-    "prune": "Pruning zeroes (or removes, structured) the smallest weights. + large gzip savings, no new blocks; "
-             "- unstructured sparsity does not shrink the .tflite an MCU stores, only structured does.",
-    "quantize": "int8 quantization stores weights and activations in 8 bits. + 4x smaller, fast int8 kernels; "
-                "- a small accuracy cost (QAT fine-tuning recovers most of it).",
-    "distill": "Knowledge distillation trains a slimmer student on the teacher's soft labels. + any size you "
-               "want; - needs training time (epochs) and a good teacher.",
-    "factorize": "Low-rank factorization splits a layer into two thinner ones (SVD / Tucker-2). + fewer MACs and "
-                 "parameters; - pays off only on large layers, needs fine-tuning.",
-}
-EXAMPLE_PLAN = {"steps": [{"method": "prune", "sparsity": 0.5, "structured": True, "fine_tune_epochs": 2},
-                          {"method": "quantize", "mode": "int8"}]}
 
 
 def run_fit(request, budget, on_progress, control):
@@ -77,98 +53,31 @@ class CompressWizard(QDialog):
         self.result = None
         self.devices = load_devices()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._start_page(), "1  Start")
-        self.tabs.addTab(self._fit_page(), "2  Fit to budget")
-        self.tabs.addTab(self._hand_page(), "3  By hand")
+        self.tabs.addTab(start_page(self), "1  Start")
+        self.tabs.addTab(fit_page(self), "2  Fit to budget")
+        self.tabs.addTab(hand_page(self), "3  By hand")
         self.results = ResultsView()
         self.tabs.addTab(self.results, "4  Results")
+        self.export_page = ExportPage(self)
+        self.tabs.addTab(self.export_page, "5  Export")
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         self._fill_runs(run_id)
+        self._take_project_budget()
+
+    def _take_project_budget(self) -> None:
+        """Start from the project's target device and limits (the summary panel's), else the first preset."""
+        budget = self.editor.project.budget
+        index = self.device_box.findData(budget.get("device"))
+        self.device_box.setCurrentIndex(max(0, index))
         self._device_changed()
-
-    # -- pages -----------------------------------------------------------------------
-    def _start_page(self) -> QWidget:
-        page = QWidget()
-        form = QFormLayout(page)
-        self.run_box = QComboBox()
-        self.run_box.currentIndexChanged.connect(lambda _i: self._refresh_gauges())
-        self.baseline = QLabel("")
-        self.device_box = QComboBox()
-        for d in self.devices:
-            self.device_box.addItem(d.title, d.id)
-        self.device_box.currentIndexChanged.connect(lambda _i: self._device_changed())
-        self.flash = QDoubleSpinBox()
-        self.ram = QDoubleSpinBox()
-        for box in (self.flash, self.ram):
-            box.setRange(0, 1e9)
-            box.setSuffix(" KB")
-            box.setSpecialValueText("no limit")
-            box.valueChanged.connect(lambda _v: self._refresh_gauges())
-        self.tolerance = QDoubleSpinBox()
-        self.tolerance.setRange(0, 100)
-        self.tolerance.setValue(0.5)
-        self.tolerance.setSuffix(" points")
-        self.gauges = QLabel("")
-        self.gauges.setWordWrap(True)
-        form.addRow("Trained run", self.run_box)
-        form.addRow("Baseline", self.baseline)
-        form.addRow("Target device", self.device_box)
-        form.addRow("Flash budget", self.flash)
-        form.addRow("RAM budget", self.ram)
-        form.addRow("Accuracy tolerance", self.tolerance)
-        form.addRow("The graph as it stands", self.gauges)
-        return page
-
-    def _fit_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        intro = QLabel("Sprout tries int8, structured pruning at growing sparsity, factorization and a slimmer "
-                       "student (distillation), measures each in the LiteRT interpreter, and keeps the smallest "
-                       "model within your tolerance that fits the budget.")
-        intro.setWordWrap(True)
-        row = QHBoxLayout()
-        self.fit_button = QPushButton("Fit to budget")
-        self.fit_button.clicked.connect(self.fit)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.clicked.connect(self.stop)
-        self.progress = QProgressBar()
-        row.addWidget(self.fit_button)
-        row.addWidget(self.stop_button)
-        row.addWidget(self.progress, 1)
-        self.log = QListWidget()
-        self.verdict = QLabel("")
-        self.verdict.setWordWrap(True)
-        layout.addWidget(intro)
-        layout.addLayout(row)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.verdict)
-        return page
-
-    def _hand_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        help_text = QLabel("<br>".join(f"<b>{m}</b>: {t}" for m, t in METHOD_HELP.items()))
-        help_text.setWordWrap(True)
-        self.plan_edit = QPlainTextEdit(json.dumps(EXAMPLE_PLAN, indent=1))
-        row = QHBoxLayout()
-        self.check_button = QPushButton("Check plan")
-        self.check_button.clicked.connect(self.check_plan)
-        self.run_button = QPushButton("Run plan")
-        self.run_button.clicked.connect(self.run_plan)
-        row.addWidget(self.check_button)
-        row.addWidget(self.run_button)
-        row.addStretch(1)
-        self.plan_note = QLabel("")
-        self.plan_note.setWordWrap(True)
-        layout.addWidget(help_text)
-        layout.addWidget(self.plan_edit, 1)
-        layout.addLayout(row)
-        layout.addWidget(self.plan_note)
-        return page
+        for key, box in (("flash_kb", self.flash), ("ram_kb", self.ram)):
+            value = budget.get(key)
+            if index >= 0 and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                box.setValue(float(value))
 
     # -- state -----------------------------------------------------------------------
     def _fill_runs(self, run_id) -> None:
@@ -199,8 +108,12 @@ class CompressWizard(QDialog):
         return Budget(self.flash.value(), self.ram.value(), self.tolerance.value(),
                       self.device_box.currentData() or "custom")
 
+    def device(self):
+        """The target device of the Start page."""
+        return self.devices[max(0, self.device_box.currentIndex())]
+
     def _device_changed(self) -> None:
-        device = self.devices[max(0, self.device_box.currentIndex())]
+        device = self.device()
         self.flash.setValue(device.flash_kb)
         self.ram.setValue(device.ram_kb)
         self._refresh_gauges()
@@ -217,14 +130,15 @@ class CompressWizard(QDialog):
             self.gauges.setText("the graph has errors: fix them to see its size")
             return
         device = self.devices[max(0, self.device_box.currentIndex())]
-        est = estimate(self.editor.doc, analysis, device)
+        budget = {"device": device.id, "precision": device.precision, "macs_per_s": device.macs_per_s,
+                  "flash_kb": self.flash.value(), "ram_kb": self.ram.value()}
         parts = []
-        for line in device_lines(est, self.flash.value(), self.ram.value()):
+        for line in (line for line in check_budget(analysis.totals(), budget) if line.key in DEVICE_FIELDS):
             color = "#c62828" if line.over else "#2e7d32"
             limit = "" if line.limit is None else f" of {line.limit:g}"
             parts.append(f"<span style='color:{color}'>{line.name}: {line.used:,.1f}{limit}"
                          + (" — over budget" if line.over else "") + "</span>")
-        self.gauges.setText("<br>".join(parts) + f"<br>(at {device.precision})")
+        self.gauges.setText("<br>".join(parts) + f"<br>(at {device.precision}; RAM = peak activations + arena margin)")
 
     # -- actions ---------------------------------------------------------------------
     @property
@@ -322,10 +236,14 @@ class CompressWizard(QDialog):
             self.verdict.setText(result.message)
             if result.winner is not None:
                 self._save_plan(result.winner.plan, [a.label for a in result.attempts], result.winner.label)
+            self.export_page.choose(result.winner.row if result.winner else None,
+                                    result.winner.label if result.winner else "")
         else:
             rows = [{"label": f"{i}. {r['method']}", "fits": True, **r} for i, r in enumerate(result.report["steps"], 1)]
             self.results.show_attempts(rows, self.flash.value())
             self._save_plan(result.report["plan"], [], "by hand")
+            steps = [r for r in result.report["steps"] if r.get("error") is None]
+            self.export_page.choose(steps[-1] if steps else None, "the plan by hand, last step")
         self.tabs.setCurrentWidget(self.results)
         self._say(("Stopped: the finished plans are kept. " if result.stopped else "")
                   + "Results are kept under the run in the Runs list.")

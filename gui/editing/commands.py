@@ -182,8 +182,8 @@ class PasteCommand(QUndoCommand):
 class SetProjectFieldCommand(QUndoCommand):
     """Change a project-level section (budget, data, training) as one undoable step."""
 
-    def __init__(self, project, field: str, value: dict, on_change=None):
-        super().__init__(f"Edit {field}")
+    def __init__(self, project, field: str, value: dict, on_change=None, text: str | None = None):
+        super().__init__(text or f"Edit {field}")
         self.project, self.field, self.value = project, field, dict(value)
         self.old = dict(getattr(project, field))
         self.on_change = on_change

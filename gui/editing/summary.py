@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
@@ -19,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.analysis.budget import BUDGET_FIELDS, BudgetLine, check_budget
+from engine.analysis.budget import BUDGET_FIELDS, DEVICE_FIELDS, BudgetLine, check_budget
 from engine.analysis.budget import over_budget as names_over
+from engine.analysis.device import WEIGHT_BYTES, DeviceError, budget_precision, load_devices
 from gui import style
 from gui.editing.commands import SetProjectFieldCommand
 
@@ -49,11 +51,26 @@ class SummaryPanel(QWidget):
             self.labels[key] = lab
         layout.addWidget(totals_box, 2)
 
-        budget_box = QGroupBox("Budget (0 = no limit)")
+        budget_box = QGroupBox("Budget and target device (0 = no limit)")
         grid = QGridLayout(budget_box)
-        self.budget_edits, self.gauges = {}, {}
-        for row, (key, title) in enumerate(BUDGET_FIELDS):
-            edit = QDoubleSpinBox() if key == "max_kb" else QSpinBox()
+        self.device_box = QComboBox()
+        self.device_box.setToolTip("A target device sets the flash and RAM limits, the precision and a MAC rate "
+                                   "for the latency estimate (resources/devices/presets.json)")
+        self.device_box.addItem("No device", "")
+        for device in self._devices():
+            self.device_box.addItem(device.title, device.id)
+        self.device_box.currentIndexChanged.connect(self._device_chosen)
+        self.precision_box = QComboBox()
+        self.precision_box.setToolTip("The precision the flash and RAM gauges assume")
+        for precision in WEIGHT_BYTES:
+            self.precision_box.addItem(precision, precision)
+        self.precision_box.currentIndexChanged.connect(self._precision_chosen)
+        grid.addWidget(QLabel("Device"), 0, 0)
+        grid.addWidget(self.device_box, 0, 1, 1, 4)
+        grid.addWidget(self.precision_box, 0, 5)
+        self.budget_edits, self.gauges, self.gauge_titles = {}, {}, {}
+        for i, (key, title) in enumerate(BUDGET_FIELDS):
+            edit = QSpinBox() if key in ("max_params", "max_macs") else QDoubleSpinBox()
             edit.setRange(0, 2_000_000_000)
             edit.setKeyboardTracking(False)
             edit.setSpecialValueText("no limit")
@@ -61,14 +78,16 @@ class SummaryPanel(QWidget):
             gauge = QProgressBar()
             gauge.setRange(0, 100)
             gauge.setTextVisible(True)
-            grid.addWidget(QLabel(title), row, 0)
-            grid.addWidget(edit, row, 1)
-            grid.addWidget(gauge, row, 2)
-            self.budget_edits[key], self.gauges[key] = edit, gauge
+            label = QLabel(title)
+            row, col = 1 + i % 3, 3 * (i // 3)  # the graph's limits on the left, the device's on the right
+            grid.addWidget(label, row, col)
+            grid.addWidget(edit, row, col + 1)
+            grid.addWidget(gauge, row, col + 2)
+            self.budget_edits[key], self.gauges[key], self.gauge_titles[key] = edit, gauge, label
         self.budget_warning = QLabel("")
         self.budget_warning.setStyleSheet("color: #d32f2f; font-weight: bold;")
-        grid.addWidget(self.budget_warning, len(BUDGET_FIELDS), 0, 1, 3)
-        layout.addWidget(budget_box, 3)
+        grid.addWidget(self.budget_warning, 4, 0, 1, 6)
+        layout.addWidget(budget_box, 4)
 
         diag_box = QGroupBox("Diagnostics")
         diag_layout = QHBoxLayout(diag_box)
@@ -116,13 +135,17 @@ class SummaryPanel(QWidget):
         lines = self.budget_lines()
         for line in lines:
             gauge = self.gauges[line.key]
+            self.gauge_titles[line.key].setText(line.name)
+            used = _amount(line.used)
+            gauge.setToolTip(f"{line.name}: {used}" + ("" if line.limit is None else f" of {_amount(line.limit)}"))
             if line.ratio is None:
                 gauge.setValue(0)
-                gauge.setFormat("no limit")
+                gauge.setFormat(f"{used} (no limit)" if line.key in DEVICE_FIELDS else "no limit")
                 gauge.setStyleSheet("")
                 continue
             gauge.setValue(min(100, int(round(line.ratio * 100))))
-            gauge.setFormat(f"{line.ratio * 100:.0f}%")
+            gauge.setFormat(f"{used} ({line.ratio * 100:.0f}%)" if line.key in DEVICE_FIELDS
+                            else f"{line.ratio * 100:.0f}%")
             gauge.setStyleSheet(f"QProgressBar::chunk {{ background: {GAUGE_COLORS[line.level]}; }}")
         over = names_over(lines)
         self.budget_warning.setText(("Over budget: " + ", ".join(over)) if over else "")
@@ -130,23 +153,64 @@ class SummaryPanel(QWidget):
     def _load_budget(self):
         self._loading = True
         try:
+            budget = self.editor.project.budget
             for key, edit in self.budget_edits.items():
-                edit.setValue(self.editor.project.budget.get(key, 0) or 0)
+                value = budget.get(key, 0)
+                edit.setValue(value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0)
+            index = self.device_box.findData(budget.get("device") or "")
+            self.device_box.setCurrentIndex(max(0, index))
+            self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(budget_precision(budget))))
         finally:
             self._loading = False
         if hasattr(self, "totals"):
             self._update_gauges()
 
+    def _set_budget(self, budget: dict, text: str = "Edit budget") -> None:
+        if budget != self.editor.project.budget:
+            self.editor.stack.push(SetProjectFieldCommand(self.editor.project, "budget", budget,
+                                                          self.editor.notify_project_changed, text=text))
+
     def _budget_edited(self, _value):
         if self._loading:
             return
-        budget = {k: (e.value() if isinstance(e, QDoubleSpinBox) else int(e.value()))
-                  for k, e in self.budget_edits.items() if e.value()}
-        if budget != self.editor.project.budget:
-            self.editor.stack.push(SetProjectFieldCommand(self.editor.project, "budget", budget,
-                                                          self.editor.notify_project_changed))
+        budget = {k: v for k, v in self.editor.project.budget.items() if k not in self.budget_edits}
+        budget.update({k: (e.value() if isinstance(e, QDoubleSpinBox) else int(e.value()))
+                       for k, e in self.budget_edits.items() if e.value()})
+        self._set_budget(budget)
+
+    def _device_chosen(self, _index):
+        """A preset fills the device's limits, precision and MAC rate in one undo step."""
+        if self._loading:
+            return
+        budget = {k: v for k, v in self.editor.project.budget.items()
+                  if k not in ("device", "precision", "macs_per_s", "flash_kb", "ram_kb")}
+        chosen = self.device_box.currentData()
+        device = next((d for d in self._devices() if d.id == chosen), None)
+        if device is not None:
+            budget.update({"device": device.id, "precision": device.precision, "macs_per_s": device.macs_per_s})
+            budget.update({k: v for k, v in (("flash_kb", device.flash_kb), ("ram_kb", device.ram_kb)) if v})
+        self._set_budget(budget, f"Target device: {device.title if device else 'none'}")
+
+    def _precision_chosen(self, _index):
+        if not self._loading:
+            self._set_budget({**self.editor.project.budget, "precision": self.precision_box.currentData()},
+                             "Budget precision")
+
+    @staticmethod
+    def _devices():
+        try:
+            return load_devices()
+        except DeviceError:
+            return []
 
     def _diagnostic_clicked(self, item):
         uid = item.data(Qt.UserRole)
         if uid:
             self.node_chosen.emit(uid)
+
+
+def _amount(value: float) -> str:
+    """A gauge's number: 35.1, 1,024, 0.0066."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"

@@ -93,7 +93,10 @@ class ExportDialog(QDialog):
 
     def add_model_file(self, path) -> None:
         """Offer a ``.keras``/``.h5`` file as the source, and choose it."""
-        choice = model_choice(path)
+        self.add_source(model_choice(path))
+
+    def add_source(self, choice: SourceChoice) -> None:
+        """Offer another source (a model file, a compressed model) and choose it."""
         if not any(self.source_box.itemData(i).key == choice.key for i in range(self.source_box.count())):
             self._add_choice(choice)
         self.select(choice.key)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.export.formats import formats
-from engine.export.source import ExportSource, resolve_source, run_source
+from engine.export.source import ExportSource, resolve_source, run_source, step_source
 from engine.model.project import dumps
 from engine.runs import store as runs
 
@@ -91,6 +91,14 @@ def model_choice(path: str | Path) -> SourceChoice:
     path = Path(path)
     return SourceChoice(f"model:{path}", f"Model file {path.name}", None, path.parent / f"{path.stem}_export",
                         lambda: resolve_source(path))
+
+
+def compressed_choice(model_file: str | Path, run_folder: str | Path, label: str,
+                      params: int | None) -> SourceChoice:
+    """A compressed model of a run (a step folder's ``model.keras``), exported with the run's data."""
+    model = Path(model_file)
+    return SourceChoice(f"model:{model}", f"Compressed: {label}", params, model.parent / "export",
+                        lambda: step_source(model, run_source(Path(run_folder))))
 
 
 def expected_size(fmt_name: str, variant: str, params: int | None) -> int | None:

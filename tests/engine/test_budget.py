@@ -16,7 +16,13 @@ def test_no_budget_gives_unlimited_lines_in_field_order():
 
 
 def test_used_amounts_are_read_from_the_totals_in_the_limits_units():
-    assert used_amounts(TOTALS) == {"max_params": 12_000.0, "max_macs": 50_000.0, "max_kb": 48_000 / 1024}
+    used = used_amounts(TOTALS)
+    assert {k: used[k] for k in ("max_params", "max_macs", "max_kb")} == {
+        "max_params": 12_000.0, "max_macs": 50_000.0, "max_kb": 48_000 / 1024}
+    # the device lines without a device: int8 weights, the custom MAC rate (1 G MAC/s)
+    assert used["flash_kb"] == 12_000 / 1024 and used["max_latency_ms"] == pytest.approx(0.05)
+    as_float = used_amounts(TOTALS, {"precision": "float32", "macs_per_s": 5e7})
+    assert as_float["flash_kb"] == 48_000 / 1024 and as_float["max_latency_ms"] == pytest.approx(1.0)
 
 
 def test_each_limit_is_compared_with_its_own_total():

@@ -38,7 +38,7 @@ def test_fit_to_budget_end_to_end(make_window, example_run, tmp_path, qtbot):
     window.show()
     wizard = open_compress_wizard(window, "r1")
     wizard.device_box.setCurrentIndex(wizard.device_box.findData("cortex-m4"))
-    assert "Flash (KB): 35.1 of 1024" in wizard.gauges.text()  # 35,914 params x 1 byte
+    assert "Flash (KB, int8): 35.1 of 1024" in wizard.gauges.text()  # 35,914 params x 1 byte
     wizard.flash.setValue(32)
     assert "over budget" in wizard.gauges.text()
     assert wizard.fit()
@@ -50,13 +50,62 @@ def test_fit_to_budget_end_to_end(make_window, example_run, tmp_path, qtbot):
     assert wizard.results.table.rowCount() == len(result.attempts)
     chosen = [i for i in range(wizard.results.table.rowCount())
               if wizard.results.table.item(i, 0).text() == result.winner.label]
-    assert wizard.results.table.item(chosen[0], 6).text() == "yes"
+    from gui.compression.results import FITS
+
+    assert wizard.results.table.item(chosen[0], FITS).text() == "yes"
     assert window.editor.project.extra["compression"]["chosen"] == result.winner.label
     from engine.compress.report import read_children
 
     assert any(k["label"].startswith("fit: ") and "(chosen)" in k["label"] for k in read_children(run))
+    _the_accuracy_shown_is_the_litert_one(wizard, result, run)
     _grab_pages(wizard, window, qtbot, "fit")
+    _export_page_opens_the_export_dialog_for_the_device(wizard, qtbot)
     wizard.close()
+
+
+def _the_accuracy_shown_is_the_litert_one(wizard, result, run):
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    from engine.export.job import source_dataset
+    from engine.export.source import resolve_source
+
+    data, _prep = source_dataset(resolve_source(run))
+    interp = Interpreter(model_path=result.winner.row["file"])
+    interp.allocate_tensors()
+    (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
+    x = data.x_test.reshape((len(data.x_test), *inp["shape"][1:])).astype("float32")
+    interp.resize_tensor_input(inp["index"], [len(x), *inp["shape"][1:]])
+    interp.allocate_tensors()
+    interp.set_tensor(inp["index"], x)
+    interp.invoke()
+    accuracy = float(np.mean(np.argmax(interp.get_tensor(out["index"]), axis=1) == data.y_test))
+    assert accuracy == result.winner.row["accuracy"]
+    row = next(i for i in range(wizard.results.table.rowCount())
+               if wizard.results.table.item(i, 0).text() == result.winner.label)
+    headers = [wizard.results.table.horizontalHeaderItem(c).text() for c in range(wizard.results.table.columnCount())]
+    shown = wizard.results.table.item(row, next(c for c, h in enumerate(headers) if h.startswith("Accuracy"))).text()
+    assert shown == f"{100 * accuracy:.2f}%", (shown, accuracy)
+
+
+def _export_page_opens_the_export_dialog_for_the_device(wizard, qtbot):
+    """Cortex-M4: TFLite int8 and a C header ticked, the chosen model as the source; every file checked."""
+    page = wizard.export_page
+    assert page.button.isEnabled() and "Cortex-M4" in page.summary.text()
+    dialog = page.open_dialog()
+    assert dialog.choice().label.startswith("Compressed: ")
+    ticked = {n for n, b in dialog.form.format_boxes.items() if b.isChecked()}
+    variants = {v for v, b in dialog.form.variant_boxes.items() if b.isChecked()}
+    assert ticked == {"tflite", "c"} and variants == {"int8"}
+    qtbot.wait(50)
+    shots = ROOT / "tests" / "artifacts"
+    assert dialog.grab().save(str(shots / "compress_fit_export_dialog.png"))
+    assert dialog.start_export()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=300_000)
+    assert dialog.result is not None and dialog.result.ok, dialog.result
+    assert {a.format for a in dialog.result.artifacts} == {"tflite", "c"}
+    assert (dialog.result.out_dir / "model_card.md").is_file() or (dialog.result.out_dir / "model_card.json").is_file()
+    dialog.close()
 
 
 def test_an_impossible_budget_says_what_binds(make_window, example_run, tmp_path, qtbot, monkeypatch):

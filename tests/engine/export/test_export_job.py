@@ -185,3 +185,31 @@ def test_stop_keeps_whole_files_only(tmp_path):
     assert not any(n.startswith(".sprout-export") for n in names), names
     assert old.read_bytes() == b"the previous export"  # not reached: the old file stands
     assert "model.tflite" not in names
+
+
+@pytest.mark.slow
+def test_a_converter_that_stops_answering_costs_one_file(tmp_path, monkeypatch):
+    """A frozen converter (SIGSTOP while it writes the int8 file) is killed after the silence limit."""
+    from engine.export import runner
+
+    frozen = []
+
+    def on_progress(p):
+        if frozen and p.message.startswith("model_int8.tflite"):  # its error: the next converter may start slowly
+            monkeypatch.setattr(runner, "SILENCE_SECONDS", 900.0)
+        if p.message == "writing model_int8.tflite" and not frozen:
+            monkeypatch.setattr(runner, "SILENCE_SECONDS", 3.0)  # now: the converter's start-up is silent too
+            time.sleep(0.05)
+            for pid in _converter_pids():
+                os.kill(pid, signal.SIGSTOP)
+                frozen.append(pid)
+
+    options = ExportOptions.parse("tflite", "int8,none")
+    started = time.monotonic()
+    result = export_job(resolve_source(EXAMPLES / "iris_mlp.sprout"), options, tmp_path / "out", on_progress)
+    assert frozen and time.monotonic() - started < 120
+    assert [e["file"] for e in result.errors] == ["model_int8.tflite"]
+    assert "no answer for 3 s" in result.errors[0]["message"]
+    assert [a.path.name for a in result.artifacts] == ["model.tflite"] and result.artifacts[0].ok
+    for pid in frozen:
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
