@@ -21,11 +21,13 @@ def run_gui(project: str | None = None) -> int:
     """Open the main window on ``project`` (or the example) and run the event loop."""
     from PySide6.QtWidgets import QApplication
 
+    from gui.main_thread_gc import MainThreadCollector
     from gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Sprout")
     app.setApplicationName("Sprout")
+    MainThreadCollector(app).install()  # garbage with Qt objects in it is never collected by a job's thread
     window = MainWindow()
     previous_hook = sys.excepthook
 

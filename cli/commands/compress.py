@@ -30,6 +30,7 @@ def add_parser(subparsers):
     p.add_argument("--flash-kb", type=float, default=None, help="flash limit in KB (overrides the device's)")
     p.add_argument("--ram-kb", type=float, default=None, help="RAM limit in KB (overrides the device's)")
     p.add_argument("--tolerance", type=float, default=0.5, help="accuracy drop allowed, in points (default 0.5)")
+    p.add_argument("--max-plans", type=int, default=None, help="try at most this many plans (default: all)")
     p.add_argument("--data", default=None, help="data to fine-tune and measure on (default: the run's own)")
     p.add_argument("--out", default=None, help="output folder (default: SOURCE/compressed for a run, "
                                                "MODEL_compressed beside a model file)")
@@ -51,8 +52,11 @@ def run(args) -> int:
         plan = load_plan(read_text(Path(args.plan), 1 << 20, "plan file"), source=str(args.plan))
     else:
         plan = _saved_plan(source)
-    out = Path(args.out) if args.out else (source / "compressed" if source.is_dir()
-                                           else source.with_name(f"{source.stem}_compressed"))
+    if args.max_plans is not None and args.max_plans < 1:
+        print(f"error: Expected --max-plans >= 1. Received: --max-plans={args.max_plans}", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else (source / "compressed" / "fit" if source.is_dir()
+                                           else source.with_name(f"{source.stem}_fit"))
     if out.exists() and not out.is_dir():
         from engine.errors import CompressionError
 
@@ -96,14 +100,17 @@ def _fit(args, source: Path) -> int:
     budget = Budget(args.flash_kb if args.flash_kb is not None else (device.flash_kb if device else 0.0),
                     args.ram_kb if args.ram_kb is not None else (device.ram_kb if device else 0.0),
                     args.tolerance, device.id if device else "custom").check()
-    out = Path(args.out) if args.out else (source / "compressed" if source.is_dir()
-                                           else source.with_name(f"{source.stem}_compressed"))
+    if args.max_plans is not None and args.max_plans < 1:
+        print(f"error: Expected --max-plans >= 1. Received: --max-plans={args.max_plans}", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else (source / "compressed" / "fit" if source.is_dir()
+                                           else source.with_name(f"{source.stem}_fit"))
     flag = StopFlag()
     with flag.installed():
         result = fit_budget_job(source, budget, out, ProgressBar(header=f"note: fitting {source} to "
                                                                         f"{budget.flash_kb:g} KB flash / "
                                                                         f"{budget.ram_kb:g} KB RAM"),
-                                flag.control, data=args.data)
+                                flag.control, data=args.data, max_plans=args.max_plans)
     print("| plan | flash KB | RAM KB | accuracy | drop (pt) | fits |")
     print("|---|---:|---:|---:|---:|---|")
     for a in result.attempts:

@@ -137,16 +137,18 @@ def compress_job(source_path, plan: Plan, out_dir, on_progress: OnProgress | Non
                                                 state.variant, tuple(state.notes[before:]))))
         send(on_progress, Progress("compress", i, total, f"step {i}/{total} {step['method']} done",
                                    milestone=True))
-    items = [Item(Path(source.model_path), "float32", out / BASELINE_TFLITE)]
+    # Stopped before any step finished: nothing to compare, so no converter (it takes seconds to start).
+    items = [Item(Path(source.model_path), "float32", out / BASELINE_TFLITE)] if saved or not stopped else []
     for (step, _, model_file, (_p, _n, _m, variant, _notes)) in saved:
         io = step.get("int8_io", "int8")
         items.append(Item(model_file, variant, model_file.with_name(f"model_{variant}.tflite"), io))
-    send(on_progress, Progress("measure", 0, len(items), f"converting and measuring {len(items)} TFLite files"))
+    if items:
+        send(on_progress, Progress("measure", 0, len(items), f"converting and measuring {len(items)} TFLite files"))
     measured = measure_all(items, dataset.x_test, dataset.y_test, dataset.x_train[:REPRESENTATIVE], None,
                            _measure_events(on_progress, len(items)))
     params, nonzero = count_params(original.model)
     base = report.row("baseline", params, nonzero, _macs(project), "float32", Path(source.model_path),
-                      measured.get(items[0].out_file))
+                      measured.get(items[0].out_file) if items else None)
     rows = [report.row(step["method"], p, n, m, variant, model_file, measured.get(item.out_file), notes)
             for (step, _, model_file, (p, n, m, variant, notes)), item in zip(saved, items[1:])]
     written = report.write_report(out, base, rows, plan.to_json(), stopped, source.label)

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidget
 
 from engine.runs.results import pareto_front
 
-COLUMNS = ("Plan", "Params", "Non-zero", "MACs", "Flash KB", "gzip KB", "RAM KB", "Accuracy (LiteRT)", "Drop (pt)",
-           "Latency ms", "Size x (gz)", "Fits")
-FITS = len(COLUMNS) - 1
+COLUMNS = ("Plan", "Fits", "Flash KB", "RAM KB", "Accuracy (LiteRT)", "Drop (pt)", "Params", "Non-zero", "MACs",
+           "gzip KB", "Latency ms", "Size x (gz)")
+FITS = 1
 GREEN, RED, AMBER = "#2e7d32", "#c62828", "#ef6c00"
 
 
@@ -22,7 +22,10 @@ class ResultsView(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        self.labels: list = []
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "flash (KB, TFLite file)")
@@ -53,13 +56,12 @@ class ResultsView(QWidget):
             kb = (r.get("size_bytes") or 0) / 1024
             acc = r.get("accuracy")
             fits = r.get("fits") and r.get("within_tolerance", True)
-            cells = [r["label"], _count(r.get("params")), _count(r.get("nonzero_params")), _count(r.get("macs")),
-                     f"{kb:.1f}", _kb(r.get("size_gz_bytes")), _kb(r.get("arena_bytes")),
-                     "-" if acc is None else f"{100 * acc:.2f}%",
+            cells = [r["label"], "yes" if fits else ("over tolerance" if r.get("fits") else "no"),
+                     f"{kb:.1f}", _kb(r.get("arena_bytes")), "-" if acc is None else f"{100 * acc:.2f}%",
                      "-" if r.get("accuracy_drop_points") is None else f"{r['accuracy_drop_points']:+.2f}",
-                     "-" if r.get("latency_ms") is None else f"{r['latency_ms']:.3f}",
-                     "-" if not r.get("size_ratio") else f"{r['size_ratio']:.1f}x",
-                     "yes" if fits else ("over tolerance" if r.get("fits") else "no")]
+                     _count(r.get("params")), _count(r.get("nonzero_params")), _count(r.get("macs")),
+                     _kb(r.get("size_gz_bytes")), "-" if r.get("latency_ms") is None else f"{r['latency_ms']:.3f}",
+                     "-" if not r.get("size_ratio") else f"{r['size_ratio']:.1f}x"]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j == FITS:
@@ -71,6 +73,14 @@ class ResultsView(QWidget):
                 pts.append((kb, acc, fits, r["label"]))
         self.points.setData([{"pos": (kb, acc), "brush": pg.mkBrush(GREEN if ok else RED), "data": label}
                              for kb, acc, ok, label in pts])
+        for item in self.labels:
+            self.plot.removeItem(item)
+        self.labels = []
+        for kb, acc, ok, label in pts:  # each point says which plan it is
+            text = pg.TextItem(label, color=GREEN if ok else "#555555", anchor=(0, 1))
+            text.setPos(kb, acc)
+            self.plot.addItem(text)
+            self.labels.append(text)
         front = pareto_front([(kb, acc) for kb, acc, _, _ in pts]) if pts else []
         ordered = sorted((pts[i][0], pts[i][1]) for i in front)
         self.front.setData([p[0] for p in ordered], [p[1] for p in ordered])

@@ -26,6 +26,8 @@ from engine.analysis.device import WEIGHT_BYTES, DeviceError, budget_precision, 
 from gui import style
 from gui.editing.commands import SetProjectFieldCommand
 
+SHORT_TITLES = {"max_params": "Params", "max_macs": "MACs", "max_kb": "Size KB", "flash_kb": "Flash KB",
+                "ram_kb": "RAM KB", "max_latency_ms": "Latency ms"}  # the whole name is the tooltip
 GAUGE_COLORS = {"over": "#d32f2f", "near": "#f9a825", "ok": "#43a047"}
 
 
@@ -49,7 +51,7 @@ class SummaryPanel(QWidget):
             lab.setTextInteractionFlags(Qt.TextSelectableByMouse)
             form.addRow(title, lab)
             self.labels[key] = lab
-        layout.addWidget(totals_box, 2)
+        layout.addWidget(totals_box, 0)
 
         budget_box = QGroupBox("Budget and target device (0 = no limit)")
         grid = QGridLayout(budget_box)
@@ -60,6 +62,8 @@ class SummaryPanel(QWidget):
         for device in self._devices():
             self.device_box.addItem(device.title, device.id)
         self.device_box.currentIndexChanged.connect(self._device_chosen)
+        self.device_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.device_box.setMinimumContentsLength(12)
         self.precision_box = QComboBox()
         self.precision_box.setToolTip("The precision the flash and RAM gauges assume")
         for precision in WEIGHT_BYTES:
@@ -71,14 +75,17 @@ class SummaryPanel(QWidget):
         self.budget_edits, self.gauges, self.gauge_titles = {}, {}, {}
         for i, (key, title) in enumerate(BUDGET_FIELDS):
             edit = QSpinBox() if key in ("max_params", "max_macs") else QDoubleSpinBox()
-            edit.setRange(0, 2_000_000_000)
+            edit.setRange(0, 2_000_000_000 if isinstance(edit, QSpinBox) else 99_999_999)
+            if isinstance(edit, QDoubleSpinBox):
+                edit.setDecimals(1)
             edit.setKeyboardTracking(False)
             edit.setSpecialValueText("no limit")
             edit.valueChanged.connect(self._budget_edited)
             gauge = QProgressBar()
             gauge.setRange(0, 100)
             gauge.setTextVisible(True)
-            label = QLabel(title)
+            label = QLabel(SHORT_TITLES.get(key, title))
+            label.setToolTip(title)
             row, col = 1 + i % 3, 3 * (i // 3)  # the graph's limits on the left, the device's on the right
             grid.addWidget(label, row, col)
             grid.addWidget(edit, row, col + 1)
@@ -87,14 +94,15 @@ class SummaryPanel(QWidget):
         self.budget_warning = QLabel("")
         self.budget_warning.setStyleSheet("color: #d32f2f; font-weight: bold;")
         grid.addWidget(self.budget_warning, 4, 0, 1, 6)
-        layout.addWidget(budget_box, 4)
+        grid.setRowStretch(5, 1)  # the rows stay together at the top when the panel is tall
+        layout.addWidget(budget_box, 0)
 
         diag_box = QGroupBox("Diagnostics")
         diag_layout = QHBoxLayout(diag_box)
         self.diagnostics = QListWidget()
         self.diagnostics.itemClicked.connect(self._diagnostic_clicked)
         diag_layout.addWidget(self.diagnostics)
-        layout.addWidget(diag_box, 4)
+        layout.addWidget(diag_box, 1)  # what is left: long diagnostics need the width
 
         self._loading = False
         editor.analysis_changed.connect(self.show_analysis)
@@ -135,7 +143,7 @@ class SummaryPanel(QWidget):
         lines = self.budget_lines()
         for line in lines:
             gauge = self.gauges[line.key]
-            self.gauge_titles[line.key].setText(line.name)
+            self.gauge_titles[line.key].setToolTip(line.name)
             used = _amount(line.used)
             gauge.setToolTip(f"{line.name}: {used}" + ("" if line.limit is None else f" of {_amount(line.limit)}"))
             if line.ratio is None:

@@ -44,3 +44,34 @@ def test_analyze_compression_prints_the_sensitivity_table(example_run, capsys):
         allowed = [float(k) for k, d in row["prune"].items() if d <= 0.5]
         assert row["recommended_sparsity"] == max(allowed, default=0.0)
     assert any(r["factorize"] for r in layers.values())
+
+
+def test_fit_budget_prints_the_plans_writes_the_report_and_exports_the_winner(example_run, tmp_path, capsys):
+    """A 46 KB flash budget on a Cortex-M4: int8 (44 KB) fits; one more aggressive plan is tried, then export."""
+    out = tmp_path / "fit"
+    code = main(["compress", str(example_run("digits_cnn")), "--fit-budget", "--device", "cortex-m4",
+                 "--flash-kb", "46", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err[-2000:]
+    assert "| plan | flash KB | RAM KB | accuracy | drop (pt) | fits |" in printed.out
+    assert "| int8 |" in printed.out
+    report = json.loads((out / "report.json").read_text())
+    assert report["budget"]["flash_kb"] == 46 and report["budget"]["ram_kb"] == 256  # the device's RAM
+    assert report["winner"] and [p["label"] for p in report["plans"]][0] == "int8"
+    winner = next(p for p in report["plans"] if p["label"] == report["winner"])
+    assert winner["size_bytes"] <= 46 * 1024 and winner["fits"] and winner["within_tolerance"]
+    assert report["steps"][-1]["size_bytes"] == winner["size_bytes"]  # the engine's report of the winner
+    exported = sorted(p.name for p in (out / "export").iterdir())
+    assert "model_int8.tflite" in exported and any(n.endswith(".h") for n in exported)  # the device's formats
+    assert "exported " in printed.out and "Traceback" not in printed.err
+
+
+def test_an_impossible_fit_exits_1_naming_the_binding_line(example_run, tmp_path, capsys):
+    code = main(["compress", str(example_run("digits_cnn")), "--fit-budget", "--flash-kb", "2", "--max-plans", "1",
+                 "--out", str(tmp_path / "fit")])
+    printed = capsys.readouterr()
+    assert code == 1
+    assert "nothing fits" in printed.out and "flash is the binding line" in printed.out
+    assert not (tmp_path / "fit" / "export").exists()
+    assert main(["compress", "x", "--fit-budget", "--device", "z80"]) == 1
+    assert "unknown device 'z80'" in capsys.readouterr().err

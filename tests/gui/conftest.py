@@ -16,14 +16,28 @@ def isolated_settings(tmp_path_factory, qapp):
     yield
 
 
+@pytest.fixture(scope="package", autouse=True)
+def main_thread_gc(qapp):
+    """As in the app (gui/main_thread_gc.py): garbage is collected on the GUI thread only."""
+    from gui.main_thread_gc import MainThreadCollector
+
+    collector = MainThreadCollector(qapp).install()
+    yield collector
+    collector.uninstall()
+
+
 @pytest.fixture(autouse=True)
 def no_job_left_behind(qapp):
-    """Every test ends with its jobs' threads joined: a running QThread destroyed later aborts Python."""
+    """Every test ends with its jobs' threads joined (a running QThread destroyed later aborts
+    Python) and its garbage collected here, on the GUI thread, before the next test's jobs run."""
     yield
+    import gc
+
     from gui.jobs import live_jobs, wait_all
 
     wait_all()
     assert live_jobs() == []
+    gc.collect()
 
 
 @pytest.fixture

@@ -57,6 +57,10 @@ def test_fit_to_budget_end_to_end(make_window, example_run, tmp_path, qtbot):
     from engine.compress.report import read_children
 
     assert any(k["label"].startswith("fit: ") and "(chosen)" in k["label"] for k in read_children(run))
+    saved = json.loads((run / "compressed" / "fit" / "report.json").read_text())  # the engine's report + plans
+    assert saved["winner"] == result.winner.label and len(saved["plans"]) == len(result.attempts)
+    assert saved["steps"][-1]["size_bytes"] == result.winner.row["size_bytes"] and saved["baseline"]["accuracy"]
+    assert result.attempts[0].label == "int8" and not result.attempts[0].fits  # 44 KB: int8 alone is not enough
     _the_accuracy_shown_is_the_litert_one(wizard, result, run)
     _grab_pages(wizard, window, qtbot, "fit")
     _export_page_opens_the_export_dialog_for_the_device(wizard, qtbot)
@@ -65,26 +69,19 @@ def test_fit_to_budget_end_to_end(make_window, example_run, tmp_path, qtbot):
 
 def _the_accuracy_shown_is_the_litert_one(wizard, result, run):
     import numpy as np
-    from ai_edge_litert.interpreter import Interpreter
 
+    from engine.export.checks import run_tflite
     from engine.export.job import source_dataset
     from engine.export.source import resolve_source
 
     data, _prep = source_dataset(resolve_source(run))
-    interp = Interpreter(model_path=result.winner.row["file"])
-    interp.allocate_tensors()
-    (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
-    x = data.x_test.reshape((len(data.x_test), *inp["shape"][1:])).astype("float32")
-    interp.resize_tensor_input(inp["index"], [len(x), *inp["shape"][1:]])
-    interp.allocate_tensors()
-    interp.set_tensor(inp["index"], x)
-    interp.invoke()
-    accuracy = float(np.mean(np.argmax(interp.get_tensor(out["index"]), axis=1) == data.y_test))
-    assert accuracy == result.winner.row["accuracy"]
+    got, _ = run_tflite(open(result.winner.row["file"], "rb").read(), data.x_test)
+    accuracy = float(np.mean(np.argmax(got, axis=1) == data.y_test))
+    assert accuracy == result.winner.row["accuracy"]  # what the search measured is what LiteRT gives
     row = next(i for i in range(wizard.results.table.rowCount())
                if wizard.results.table.item(i, 0).text() == result.winner.label)
     headers = [wizard.results.table.horizontalHeaderItem(c).text() for c in range(wizard.results.table.columnCount())]
-    shown = wizard.results.table.item(row, next(c for c, h in enumerate(headers) if h.startswith("Accuracy"))).text()
+    shown = wizard.results.table.item(row, headers.index("Accuracy (LiteRT)")).text()
     assert shown == f"{100 * accuracy:.2f}%", (shown, accuracy)
 
 
