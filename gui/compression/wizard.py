@@ -165,6 +165,7 @@ class CompressWizard(QDialog):
     @Slot()
     def check_plan(self):
         """Parse the plan text and check it against the run; the reason in one line when bad."""
+        from engine.compress.expected import line as expected_line
         from engine.compress.job import check_plan, load_inputs
         from engine.compress.plan import load_plan
 
@@ -174,6 +175,9 @@ class CompressWizard(QDialog):
             if folder is not None:
                 source, project, dataset, _ = load_inputs(folder)
                 lines = check_plan(plan, project, None, source)
+                record = self._folders.get(self.run_box.currentData(), (None, {}))[1]
+                if isinstance(record.get("params"), int):
+                    lines.insert(0, expected_line(record["params"], plan.steps))
                 self.plan_note.setText("Plan OK: " + ", ".join(s["method"] for s in plan.steps)
                                        + ("" if not lines else "<br>" + "<br>".join(lines)))
             return plan

@@ -115,8 +115,20 @@ def test_an_impossible_budget_says_what_binds(make_window, example_run, tmp_path
     window = make_window()
     assert window.open_path(path, ask_save=False)
     wizard = open_compress_wizard(window, "r1")
+    _by_hand_checks_a_plan_and_previews_its_size(wizard)
     wizard.flash.setValue(2)
     assert wizard.fit()
     qtbot.waitUntil(lambda: not wizard.running, timeout=600_000)
     assert wizard.result.winner is None and "flash is the binding line" in wizard.verdict.text()
     wizard.close()
+
+
+def _by_hand_checks_a_plan_and_previews_its_size(wizard):
+    wizard.plan_edit.setPlainText(json.dumps({"steps": [{"method": "prune", "sparsity": 0.5, "structured": True},
+                                                        {"method": "quantize", "mode": "int8"}]}))
+    assert wizard.check_plan() is not None
+    assert "Plan OK: prune, quantize" in wizard.plan_note.text()
+    assert "Expected: about 15.3 KB of TFLite (int8), 12,697 parameters" in wizard.plan_note.text()
+    wizard.plan_edit.setPlainText(json.dumps({"steps": [{"method": "prune", "sparsity": 1.5}]}))
+    assert wizard.check_plan() is None
+    assert "Expected 0 < sparsity < 1. Received: sparsity=1.5" in wizard.plan_note.text()

@@ -68,3 +68,17 @@ def test_verdict_picks_the_smallest_fitting_within_tolerance():
     assert none is None and "the best attempt within tolerance, a, needs 44.0 KB of flash" in why
     with pytest.raises(CompressionError, match="needs a flash or RAM limit"):
         Budget().check()
+
+
+def test_the_expected_size_of_a_plan_is_its_arithmetic():
+    from engine.compress.expected import STRUCTURE_BYTES, expected, line
+
+    int8 = {"method": "quantize", "mode": "int8"}
+    assert expected(35914, [int8])["bytes"] == 35914 + STRUCTURE_BYTES
+    half = expected(35914, [{"method": "prune", "sparsity": 0.5, "structured": True}, int8])
+    assert half["params"] == int(35914 * 0.5 ** 1.5) and half["precision"] == "int8"
+    sparse = expected(35914, [{"method": "prune", "sparsity": 0.8, "structured": False}])
+    assert sparse["params"] == 35914 and sparse["nonzero"] == int(35914 * 0.2 + 1e-6)
+    assert sparse["bytes"] == 4 * 35914 + STRUCTURE_BYTES  # zeros do not shrink the raw file
+    assert expected(1000, [{"method": "quantize", "mode": "float16"}])["bytes"] == 2000 + STRUCTURE_BYTES
+    assert "see the per-layer preview" in line(1000, [{"method": "factorize", "energy": 0.9}])
