@@ -75,6 +75,19 @@ class Attempt:
     within_tolerance: bool
     misses: dict = field(default_factory=dict)  # limit -> used / limit (> 1 means over)
 
+    def summary(self) -> str:
+        """'25.2 KB flash, 9.7 KB RAM, 98.15% (+0.00 pt): fits' (or what is over)."""
+        row = self.row
+        if row.get("error"):
+            return f"failed: {row['error']}"
+        ram = "" if self.arena_bytes is None else f", {self.arena_bytes / 1024:.1f} KB RAM"
+        acc = "" if row.get("accuracy") is None else (f", {100 * row['accuracy']:.2f}% "
+                                                      f"({row.get('accuracy_drop_points') or 0:+.2f} pt)")
+        over = [k.split("_")[0] for k, m in self.misses.items() if m > 1]
+        verdict = ("fits" if self.within_tolerance else "fits, but over the tolerance") if self.fits else \
+            f"over on {' and '.join(over)}"
+        return f"{(row.get('size_bytes') or 0) / 1024:.1f} KB flash{ram}{acc}: {verdict}"
+
     def to_json(self) -> dict:
         """For report.json's ``plans``."""
         return {"label": self.label, "plan": self.plan, "folder": self.folder, "fits": self.fits,
@@ -165,6 +178,7 @@ def fit_budget_job(source_path, budget: Budget, out_dir, on_progress: OnProgress
                 break
         attempt = _judge(label, plan.to_json(), out / f"plan{i:02d}", result, budget)
         attempts.append(attempt)
+        report(on_progress, Progress("fit", i, None, f"plan {i}: {label}: {attempt.summary()}", milestone=True))
         if plans is None:
             plans = candidates(attempt.row["size_bytes"] / 1024, budget)[1:]
         if attempt.fits and attempt.within_tolerance:

@@ -11,6 +11,7 @@ Runs list and survives a restart; the chosen plan is saved in the project's
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Slot
@@ -24,6 +25,8 @@ from gui.compression.export_page import ExportPage
 from gui.compression.pages import fit_page, hand_page, start_page
 from gui.compression.results import ResultsView
 from gui.jobs import Job
+
+PLAN_LINE = re.compile(r"plan \d+: ")
 
 
 def run_fit(request, budget, on_progress, control):
@@ -226,7 +229,7 @@ class CompressWizard(QDialog):
 
     def _on_milestone(self, p) -> None:
         self._show_progress(p)
-        if p.stage == "fit" or p.message.endswith("done"):
+        if PLAN_LINE.match(p.message):  # "plan 2: structured 30% + int8" and its outcome; the rest goes to the bar
             self.log.addItem(p.message)
 
     def _on_finished(self, result) -> None:

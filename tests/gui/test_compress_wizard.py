@@ -132,3 +132,22 @@ def _by_hand_checks_a_plan_and_previews_its_size(wizard):
     wizard.plan_edit.setPlainText(json.dumps({"steps": [{"method": "prune", "sparsity": 1.5}]}))
     assert wizard.check_plan() is None
     assert "Expected 0 < sparsity < 1. Received: sparsity=1.5" in wizard.plan_note.text()
+
+
+def test_closing_during_a_search_stops_it_and_keeps_the_finished_plans(make_window, example_run, tmp_path, qtbot):
+    from gui.compression import open_compress_wizard
+
+    path, run = _project_with_run(example_run, tmp_path)
+    window = make_window()
+    assert window.open_path(path, ask_save=False)
+    wizard = open_compress_wizard(window, "r1")
+    wizard.flash.setValue(32)
+    assert wizard.fit()
+    def plan_2_started():
+        return any(wizard.log.item(i).text().startswith("plan 2: ") for i in range(wizard.log.count()))
+    qtbot.waitUntil(plan_2_started, timeout=300_000)  # plan 1 measured and kept, plan 2 running
+    wizard.close()  # stops the search and waits for it
+    assert not wizard.running
+    saved = json.loads((run / "compressed" / "fit" / "report.json").read_text())
+    assert saved["stopped"] is True and [p["label"] for p in saved["plans"]] == ["int8"]
+    assert (run / "compressed" / "fit" / "plan01" / "01-quantize" / "model.keras").is_file()
