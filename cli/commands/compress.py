@@ -33,7 +33,8 @@ def add_parser(subparsers):
     p.add_argument("--max-plans", type=int, default=None, help="try at most this many plans (default: all)")
     p.add_argument("--data", default=None, help="data to fine-tune and measure on (default: the run's own)")
     p.add_argument("--out", default=None, help="output folder (default: SOURCE/compressed for a run, "
-                                               "MODEL_compressed beside a model file)")
+                                               "MODEL_compressed beside a model file; with --fit-budget "
+                                               "SOURCE/compressed/fit, MODEL_fit)")
     return p
 
 
@@ -52,11 +53,8 @@ def run(args) -> int:
         plan = load_plan(read_text(Path(args.plan), 1 << 20, "plan file"), source=str(args.plan))
     else:
         plan = _saved_plan(source)
-    if args.max_plans is not None and args.max_plans < 1:
-        print(f"error: Expected --max-plans >= 1. Received: --max-plans={args.max_plans}", file=sys.stderr)
-        return 1
-    out = Path(args.out) if args.out else (source / "compressed" / "fit" if source.is_dir()
-                                           else source.with_name(f"{source.stem}_fit"))
+    out = Path(args.out) if args.out else (source / "compressed" if source.is_dir()
+                                           else source.with_name(f"{source.stem}_compressed"))
     if out.exists() and not out.is_dir():
         from engine.errors import CompressionError
 
