@@ -27,17 +27,16 @@ def main_thread_gc(qapp):
 
 
 @pytest.fixture(autouse=True)
-def no_job_left_behind(qapp):
+def no_job_left_behind(qapp, main_thread_gc):
     """Every test ends with its jobs' threads joined (a running QThread destroyed later aborts
-    Python) and its garbage collected here, on the GUI thread, before the next test's jobs run."""
+    Python), then collects here, on the GUI thread, what the interpreter would have collected
+    by now (its thresholds: a full collection after every test would take seconds each)."""
     yield
-    import gc
-
     from gui.jobs import live_jobs, wait_all
 
     wait_all()
     assert live_jobs() == []
-    gc.collect()
+    main_thread_gc.collect()
 
 
 @pytest.fixture
