@@ -21,6 +21,8 @@ def add_parser(subparsers):
     p.add_argument("--label", help="label column of a CSV (default: label)")
     p.add_argument("--seed", type=int)
     p.add_argument("--batch-size", type=int)
+    p.add_argument("--steps-per-execution", help='batches per graph call: "auto" (measured, cached) or 1..1024')
+    p.add_argument("--jit", choices=("auto", "on", "off"), help="XLA: auto (measured), on or off")
     return p
 
 
@@ -29,17 +31,34 @@ def run(args) -> int:
     project = open_project(args.project)
     if args.label:
         project.data["label"] = args.label
+    if getattr(args, "steps_per_execution", None) is not None:
+        spe = args.steps_per_execution
+        project.training["steps_per_execution"] = int(spe) if spe.strip().isdigit() else spe.strip()
+    if getattr(args, "jit", None) is not None:
+        project.training["jit_compile"] = {"on": True, "off": False}.get(args.jit, "auto")
     plan = plan_run(project, epochs=args.epochs, data=args.data, seed=args.seed, batch_size=args.batch_size)
-    prepare_folder(args.out)  # a bad --out is reported before any training time is spent
+    out = prepare_folder(args.out)  # a bad --out is reported before any training time is spent
     stop = StopFlag()
     print(f"training {args.project} for {plan.train_config.epochs} epochs on {plan.data_config.source} "
-          "(Ctrl+C stops after the current batch and keeps the weights)", file=sys.stderr)
+          "(Ctrl+C stops after the current execution block and keeps the weights)", file=sys.stderr)
     with stop.installed():
-        compiled, dataset, result = run_training(plan, ProgressBar(), stop.control)
+        compiled, dataset, result = run_training(plan, ProgressBar(), stop.control, _execution_cache(project, out))
     write_training_files(args.out, compiled.model, result, plan.train_config, dataset)
     _write_run_files(args.out, project, plan, result)
     report_result(result, args.out)
     return 0 if result.stop_reason in ("completed", "early_stopping", "stopped") else 1
+
+
+def _execution_cache(project, out):
+    """Where calibrated execution settings are cached: the project's runs folder (shared with
+    the studio) when it exists, else the ``--out`` folder."""
+    from pathlib import Path
+
+    from engine.runs.store import runs_root
+    from engine.train.calibrate import CACHE_FILE, ExecutionCache
+
+    root = runs_root(project.path, Path(out)) if project.path else Path(out)
+    return ExecutionCache((root if root.is_dir() else Path(out)) / CACHE_FILE)
 
 
 def _write_run_files(out, project, plan, result) -> None:

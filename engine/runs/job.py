@@ -46,13 +46,16 @@ def training_job(snapshot: ProjectSnapshot, options: RunOptions, on_progress: On
     """Train a project snapshot into ``options.folder`` and describe the run.
 
     Writes the graph as trained, TensorBoard scalars, the models, history, summary,
-    test predictions and ``run.json`` (all through the atomic writer).
+    test predictions and ``run.json`` (all through the atomic writer). ``"auto"``
+    execution settings are calibrated once per graph signature and cached in
+    ``execution_cache.json`` in the runs folder (the run folder's parent).
 
     Raises:
         SproutError: bad settings, data or graph (the caller shows the message).
     """
     from blocks.registry import default_registry
     from engine.analysis.graph import analyze
+    from engine.train.calibrate import CACHE_FILE, ExecutionCache
     from engine.train.workflow import plan_run, run_training
 
     folder = Path(options.folder)
@@ -68,7 +71,8 @@ def training_job(snapshot: ProjectSnapshot, options: RunOptions, on_progress: On
             on_progress(p)
 
     try:
-        compiled, dataset, result = run_training(plan, forward, control)
+        compiled, dataset, result = run_training(plan, forward, control,
+                                                 ExecutionCache(folder.parent / CACHE_FILE))
     finally:
         board.close()
     write_training_files(folder, compiled.model, result, plan.train_config, dataset)

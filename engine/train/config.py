@@ -18,6 +18,9 @@ class TrainConfig:
     learning_rate: float = 1e-3
     seed: int = 0
     early_stopping: int = 0  # patience in epochs; 0 = off
+    # Execution: "auto" = measured by a short calibration (cached per graph), else fixed.
+    steps_per_execution: int | str = "auto"  # batches per call into the graph: "auto" or 1..1024
+    jit_compile: bool | str = "auto"  # XLA: "auto", True or False
 
     @classmethod
     def from_dict(cls, d: dict, **overrides) -> TrainConfig:
@@ -36,6 +39,13 @@ class TrainConfig:
             ok = not isinstance(v, bool) and isinstance(v, (int, float)) and (typ is float or whole)
             if not ok or not lo <= v <= hi:
                 raise TrainingError(f"Expected {lo} <= training.{key} <= {hi}. Received: {key}={short_repr(v)}")
+        spe = cfg.steps_per_execution
+        if spe != "auto" and (isinstance(spe, bool) or not isinstance(spe, int) or not 1 <= spe <= 1024):
+            raise TrainingError("Expected training.steps_per_execution to be \"auto\" or an integer 1..1024. "
+                                f"Received: steps_per_execution={short_repr(spe)}")
+        if cfg.jit_compile != "auto" and not isinstance(cfg.jit_compile, bool):
+            raise TrainingError("Expected training.jit_compile to be \"auto\", true or false. "
+                                f"Received: jit_compile={short_repr(cfg.jit_compile)}")
         if cfg.optimizer not in OPTIMIZERS:
             raise TrainingError(f"Expected training.optimizer in {list(OPTIMIZERS)}. Received: optimizer={short_repr(cfg.optimizer)}")
         return cfg

@@ -35,20 +35,32 @@ class RunMonitor:
     Speed matters here: a Keras callback that overrides ``on_train_batch_end`` forces a
     host sync and a conversion of every log after every step (about 15% slower on small
     CPU models), and an ``async_safe`` one spends helper threads on it that a 2-core
-    laptop does not have. So the adapter has no batch hooks: a guard around the train
-    step (on the training thread) polls stop requests before each step, so a stop takes
-    effect exactly after the batch that was running, and reports every batch, reading
-    the loss (a sync) only every ``LOSS_EVERY_S`` and at the end of each epoch. A NaN
-    loss is caught at those reads and at every epoch end.
+    laptop does not have. So the adapter has no batch hooks: it replaces the train
+    function (on the training thread) with one that polls stop requests before each call,
+    so a stop takes effect exactly after the call that was running, and reports after
+    each call, reading the loss (a sync) only every ``LOSS_EVERY_S`` and at the end of each
+    epoch. A NaN loss is caught at those reads and at every epoch end.
+
+    One call runs an *execution block* of batches (``engine.train.execution``), as long as
+    the :class:`~engine.train.calibrate.BlockPlan` says (it measures the lengths on the run
+    when they are ``"auto"``). Keras's loop still asks once per batch; the calls that fall
+    inside a block that already ran return its logs at once. The monitor counts batches,
+    not calls, so progress, ETA and "after N steps" stay in batches; a stop ends within
+    one block, and the weights kept are those after the last finished block.
     """
 
     LOSS_EVERY_S = 0.1
 
-    def __init__(self, config: TrainConfig, n_train: int, on_progress, control: JobControl | None):
+    def __init__(self, config: TrainConfig, n_train: int, on_progress, control: JobControl | None,
+                 plan=None, validate=None):
+        from engine.train.calibrate import BlockPlan
+
         self.config = config
         self.batches = max(1, math.ceil(n_train / config.batch_size))
         self.on_progress = on_progress
         self.control = control
+        self.plan = plan or BlockPlan(1, False)
+        self.validate = validate  # model -> {"val_loss": ...} after each epoch, or None
         self.history: list[dict] = []
         self.reason = "completed"
         self.message = ""
@@ -77,19 +89,7 @@ class RunMonitor:
         class _Forward(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
                 self._step = self.model.train_function
-                step = self._step
-                last = {}
-
-                def guarded(iterator):
-                    nonlocal last
-                    if monitor.stop_requested(self.model):
-                        return last  # nothing runs; fit() breaks out right after this step
-                    last = step(iterator)
-                    monitor.steps_run += 1
-                    monitor.batch_end(self.model, last)
-                    return last
-
-                self.model.train_function = guarded
+                self.model.train_function = monitor.block_function(self.model, self._step)
 
             def on_train_end(self, logs=None):
                 self.model.train_function = self._step
@@ -101,6 +101,52 @@ class RunMonitor:
                 monitor.epoch_end(self.model, epoch, logs)
 
         return _Forward()
+
+    def block_function(self, model, keras_function):
+        """The train function Keras's loop calls once per batch: a block at each block's start."""
+        from engine.train.execution import BlockStep, is_graph_iterator
+
+        plan, steps = self.plan, {}
+        pending, last = 0, {}
+
+        def step_for(jit: bool):
+            if jit not in steps:
+                steps[jit] = BlockStep(model.train_step, jit)
+            return steps[jit]
+
+        def run(iterator):
+            nonlocal pending, last
+            if pending:
+                pending -= 1  # this batch ran in the block that started earlier
+                return last
+            if self.stop_requested(model):
+                return last  # nothing runs; fit() breaks out right after this call
+            if not is_graph_iterator(iterator):
+                last, n = keras_function(iterator), 1
+            else:
+                n = plan.next_length(self.batches - (self.batch + 1))
+                last = self._run_block(step_for, iterator, n)
+            pending = n - 1
+            self.steps_run += n
+            self.batch_end(model, last, n)
+            return last
+
+        return run
+
+    def _run_block(self, step_for, iterator, n: int):
+        plan = self.plan
+        if not plan.measuring and not plan.use_jit:
+            return step_for(False)(iterator, n)
+        try:
+            logs, seconds = step_for(plan.use_jit).timed(iterator, n)
+        except Exception as exc:  # noqa: BLE001 - XLA refused the step: run it without
+            if not plan.use_jit:
+                raise
+            plan.jit_failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return step_for(False)(iterator, n)
+        if plan.measuring:
+            plan.record(n, seconds)
+        return logs
 
     def stop_requested(self, model) -> bool:
         """Polled before every step on the training thread."""
@@ -120,9 +166,12 @@ class RunMonitor:
         self.batch = -1
         self._t0 = time.perf_counter()
 
-    def batch_end(self, model, logs) -> None:
-        """After each step, on the training thread; ``logs`` are the step's (unsynced) tensors."""
-        self.batch += 1
+    def batch_end(self, model, logs, batches: int = 1) -> None:
+        """After each block of ``batches`` steps, on the training thread.
+
+        ``logs`` are the block's (unsynced) tensors: metrics after its last batch.
+        """
+        self.batch += batches
         batch = self.batch
         now = time.perf_counter()
         read = batch + 1 >= self.batches or now - self._last_read >= self.LOSS_EVERY_S
@@ -155,6 +204,8 @@ class RunMonitor:
         if "loss" in logs and not math.isfinite(logs["loss"]):
             self._diverged(model, f"Loss became {logs['loss']} in epoch {epoch + 1}")
             return
+        if self.validate is not None:
+            logs.update(self.validate(model))
         row = {"epoch": epoch + 1, **logs, "lr": _current_lr(model),
                "seconds": round(time.perf_counter() - self._t0, 4)}
         self.history.append(row)

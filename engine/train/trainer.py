@@ -1,8 +1,10 @@
 """Training: a plain engine function, ``train(compiled, dataset, config, on_progress, control)``.
 
 It knows nothing of Qt or files: the GUI runs it as a job on its worker, the CLI under a
-progress bar, and ``engine.runs`` writes what it returns into a run folder. Stopping
-ends after the current batch; a NaN loss stops the run and restores the best weights
+progress bar, and ``engine.runs`` writes what it returns into a run folder. Batches run
+in blocks, one graph call each (``engine.train.execution``, lengths measured on the run by
+``engine.train.calibrate``); stopping ends after the current block (at most
+``steps_per_execution`` batches); a NaN loss stops the run and restores the best weights
 seen so far.
 """
 from __future__ import annotations
@@ -18,7 +20,9 @@ from engine.build.compiler import CompiledGraph
 from engine.data.datasets import Dataset
 from engine.errors import DataError, TrainingError
 from engine.jobs import JobControl, Progress
+from engine.train.calibrate import BlockPlan, ExecutionCache, ExecutionSettings, can_jit, signature
 from engine.train.config import TrainConfig, make_optimizer
+from engine.train.feed import Evaluator, training_dataset
 from engine.train.monitor import RunMonitor
 
 
@@ -33,6 +37,7 @@ class TrainResult:
     metrics: dict = field(default_factory=dict)  # {"train": {...}, "val": {...}, "test": {...}}
     message: str = ""
     last_weights: list | None = field(default=None, repr=False)  # weights after the last step (None after NaN)
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)  # how the run executed
 
 
 def _single_hook(compiled: CompiledGraph, attr: str):
@@ -121,16 +126,48 @@ def prepare_model(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig
         raise TrainingError(str(exc)) from None
 
 
+def block_plan(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig,
+               execution: ExecutionSettings | ExecutionCache | None = None) -> tuple[BlockPlan, str | None]:
+    """The run's block plan and, when its choice should be cached, the cache key.
+
+    Fixed values in ``config`` always win. ``"auto"`` ones come from given settings, from
+    the cache's entry for this model's signature, or are measured on the run (stored in
+    the cache afterwards, when one is given). Models with a custom train step keep XLA
+    off under ``"auto"`` (see ``calibrate.can_jit``).
+    """
+    batches = max(1, math.ceil(len(dataset.x_train) / config.batch_size))
+    fixed_spe = None if config.steps_per_execution == "auto" else int(config.steps_per_execution)
+    fixed_jit = None if config.jit_compile == "auto" else bool(config.jit_compile)
+    try_jit = can_jit(compiled.hooks)
+    if isinstance(execution, ExecutionSettings):
+        return BlockPlan(fixed_spe or execution.steps_per_execution,
+                         execution.jit_compile if fixed_jit is None else fixed_jit), None
+    key = None
+    if isinstance(execution, ExecutionCache) and (fixed_spe is None or (fixed_jit is None and try_jit)):
+        sig = signature(compiled.model, compiled.hooks, config.batch_size, dataset.input_shape,
+                        len(dataset.x_train), config.optimizer)
+        key = f"{sig}|spe={config.steps_per_execution}|jit={config.jit_compile}"
+        hit = execution.get(key)
+        if hit is not None:
+            plan = BlockPlan(hit.steps_per_execution, hit.jit_compile)
+            plan.source, plan.timings = "cached", dict(hit.timings)
+            return plan, None
+    return BlockPlan(fixed_spe, fixed_jit, try_jit, batches), key
+
+
 def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig,
           on_progress: Callable[[Progress], None] | None = None,
-          control: JobControl | None = None) -> TrainResult:
+          control: JobControl | None = None,
+          execution: ExecutionSettings | ExecutionCache | None = None) -> TrainResult:
     """Train ``compiled.model`` on ``dataset``; the model ends with its best weights.
 
     Args:
-        on_progress: receives a ``train`` report after every step and an ``epoch``
-            milestone after every epoch (on the training thread).
-        control: polled before every step; a stop ends training after the running step,
-            a pause holds it there.
+        on_progress: receives a ``train`` report after every execution block (one or
+            more batches; its ``batch`` is the block's last) and an ``epoch`` milestone
+            after every epoch (on the training thread).
+        control: polled before every execution block; a stop ends training after the
+            running block (at most ``steps_per_execution`` batches), a pause holds it there.
+        execution: settings, or a cache for ``"auto"`` ones (see ``block_plan``).
 
     Returns:
         The result; ``last_weights`` holds the weights after the last step (for
@@ -142,8 +179,13 @@ def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig,
     prepare_model(compiled, dataset, config)
     model = compiled.model
     epochs = effective_epochs(compiled, config)
-    monitor = RunMonitor(replace(config, epochs=epochs), len(dataset.x_train), on_progress, control)
-    has_val = len(dataset.x_val) > 0
+    plan, cache_key = block_plan(compiled, dataset, config, execution)
+    evaluator = Evaluator(model, config.batch_size)
+    validate = None
+    if len(dataset.x_val):
+        def validate(_model):
+            return {f"val_{k}": v for k, v in evaluator("val", dataset.x_val, dataset.y_val).items()}
+    monitor = RunMonitor(replace(config, epochs=epochs), len(dataset.x_train), on_progress, control, plan, validate)
     augments = [_named_augment(uid, h.augment) for uid, h in compiled.hooks if h.augment is not None]
     if augments:
         from engine.train.augmented import augmented_batches
@@ -151,28 +193,31 @@ def train(compiled: CompiledGraph, dataset: Dataset, config: TrainConfig,
         data = {"x": augmented_batches(dataset.x_train, dataset.y_train, config.batch_size, augments,
                                        config.seed, lambda: monitor.epoch)}
     else:
-        data = {"x": dataset.x_train, "y": dataset.y_train, "batch_size": config.batch_size, "shuffle": True}
-    model.fit(**data, epochs=epochs, validation_data=(dataset.x_val, dataset.y_val) if has_val else None,
-              verbose=0, callbacks=[monitor.keras_callback()])
+        data = {"x": training_dataset(dataset.x_train, dataset.y_train, config.batch_size, config.seed),
+                "steps_per_epoch": monitor.batches, "shuffle": False}  # shuffled by the dataset, per epoch
+    model.fit(**data, epochs=epochs, verbose=0, callbacks=[monitor.keras_callback()])
+    settings = plan.settings()
+    if cache_key is not None and settings.source == "calibrated":
+        execution.put(cache_key, settings)
     last = model.get_weights() if monitor.reason != "nan_loss" else None
     if monitor.best_weights is not None:
         model.set_weights(monitor.best_weights)  # the model leaves training with its best weights
     result = TrainResult(monitor.history, monitor.reason, len(monitor.history), monitor.best_epoch,
-                         message=monitor.message, last_weights=last)
+                         message=monitor.message, last_weights=last, execution=settings)
     if monitor.reason != "nan_loss" or monitor.best_weights is not None:
-        result.metrics = evaluate(model, dataset, config.batch_size)
+        result.metrics = evaluate(model, dataset, config.batch_size, evaluator)
         for _, hooks in compiled.hooks:
             if hooks.evaluate is not None and len(dataset.x_test):
                 result.metrics.setdefault("test", {}).update(hooks.evaluate(model, dataset.x_test, dataset.y_test))
     return result
 
 
-def evaluate(model, dataset: Dataset, batch_size: int = 128) -> dict:
-    """Loss (and accuracy) on the train, val and test splits."""
+def evaluate(model, dataset: Dataset, batch_size: int = 128, evaluator: Evaluator | None = None) -> dict:
+    """Loss (and accuracy) on the train, val and test splits (as ``model.evaluate`` gives them)."""
+    evaluator = evaluator or Evaluator(model, batch_size)
     out = {}
     for split in ("train", "val", "test"):
         x, y = getattr(dataset, f"x_{split}"), getattr(dataset, f"y_{split}")
         if len(x):
-            out[split] = {k: float(v) for k, v in model.evaluate(x, y, batch_size=batch_size, verbose=0,
-                                                                  return_dict=True).items()}
+            out[split] = evaluator(split, x, y)
     return out

@@ -43,12 +43,17 @@ def load_data(plan: RunPlan) -> Dataset:
     return load_dataset(plan.data_config, base_dir=base)
 
 
-def run_training(plan: RunPlan, on_progress=None, control=None) -> tuple[CompiledGraph, Dataset, TrainResult]:
-    """Compile, load data and train; returns the compiled graph, data and result (nothing is written)."""
+def run_training(plan: RunPlan, on_progress=None, control=None,
+                 execution=None) -> tuple[CompiledGraph, Dataset, TrainResult]:
+    """Compile, load data and train; returns the compiled graph, data and result (nothing is written).
+
+    ``execution``: settings or an ``ExecutionCache`` for ``"auto"`` execution settings
+    (see ``engine.train.trainer.resolve_execution``).
+    """
     import keras
 
     dataset = load_data(plan)
     keras.utils.set_random_seed(plan.train_config.seed)  # initial weights are part of a reproducible run
     compiled = compile_document(plan.project.document)
-    result = train(compiled, dataset, plan.train_config, on_progress, control)
+    result = train(compiled, dataset, plan.train_config, on_progress, control, execution)
     return compiled, dataset, result

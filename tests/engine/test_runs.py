@@ -69,14 +69,16 @@ def test_pause_and_resume_continue_from_the_same_step(registry, tmp_path):
     def progress(p):
         if p.stage == "train":
             seen.append((p.metrics["epoch"], p.metrics["batch"]))
-            if seen[-1] == (0, 4):
+            if len(seen) == 5:
                 control.pause()
                 threading.Timer(0.4, control.resume).start()
 
     outcome, _ = _run(registry, tmp_path, _snapshot(registry), progress, control)
     batches = -(-int(len(_digits_train())) // 64)
-    assert sorted(seen) == [(e, b) for e in range(2) for b in range(batches)]  # none skipped, none repeated
-    assert control.polls == 2 * batches and control.paused_seconds() >= 0.3
+    steps = [e * batches + b for e, b in seen]  # one report per execution block
+    assert steps == sorted(set(steps)) and steps[-1] == 2 * batches - 1  # none repeated, none lost
+    assert seen[5][0] == 0 and 4 < steps[5] < 4 + 33  # resumed with the next block
+    assert control.polls == len(seen) and control.paused_seconds() >= 0.3
     assert outcome.result.stop_reason == "completed"
 
 
