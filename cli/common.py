@@ -59,5 +59,7 @@ def report_result(result, out) -> None:
     if result.message:
         line += f". {result.message}"
     print(line, file=sys.stderr)
+    if getattr(result, "execution", None) is not None:
+        print(f"execution: {result.execution.describe()}", file=sys.stderr)
     if out:
         print(f"saved to {out}", file=sys.stderr)

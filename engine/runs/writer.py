@@ -78,7 +78,8 @@ def _write_training_files(out: Path, model, result, config, dataset) -> list[Pat
     summary = {"stop_reason": result.stop_reason, "message": result.message,
                "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                "params": int(model.count_params()), "metrics": result.metrics,
-               "config": asdict(config), "dataset": dataset.describe()}
+               "config": asdict(config), "dataset": dataset.describe(),
+               "execution": result.execution.to_json()}  # the block length and XLA the run used, and why
     write_json(out / SUMMARY_FILE, summary)
     return [*written, out / HISTORY_FILE, out / SUMMARY_FILE]
 

@@ -55,6 +55,14 @@ class ExecutionSettings:
     def describe(self) -> str:
         return f"steps_per_execution={self.steps_per_execution}, jit_compile={self.jit_compile} ({self.source})"
 
+    def plain(self) -> str:
+        """For people: "8 batches per call, no XLA (measured on this run)"."""
+        why = {"fixed": "set in the training settings", "calibrated": "measured on this run",
+               "cached": "measured on an earlier run of this graph",
+               "partial": "the best so far: the run ended before the measurement did"}.get(self.source, self.source)
+        n = self.steps_per_execution
+        return f"{n} batch{'es' if n != 1 else ''} per call, {'XLA' if self.jit_compile else 'no XLA'} ({why})"
+
     def to_json(self) -> dict:
         return asdict(self)
 

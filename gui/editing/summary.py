@@ -145,7 +145,7 @@ class SummaryPanel(QWidget):
             gauge = self.gauges[line.key]
             self.gauge_titles[line.key].setToolTip(line.name)
             used = _amount(line.used)
-            gauge.setToolTip(f"{line.name}: {used}" + ("" if line.limit is None else f" of {_amount(line.limit)}"))
+            gauge.setToolTip(f"{line.name}: {line.used:.3g}" + ("" if line.limit is None else f" of {line.limit:g}"))
             if line.ratio is None:
                 gauge.setValue(0)
                 gauge.setFormat(f"{used} (no limit)" if line.key in DEVICE_FIELDS else "no limit")
@@ -218,7 +218,9 @@ class SummaryPanel(QWidget):
 
 
 def _amount(value: float) -> str:
-    """A gauge's number: 35.1, 1,024, 0.0066."""
+    """A gauge's number: 35.1, 1,024, 0.66, <0.01 (a gauge is narrow; its tooltip has the rest)."""
     if value >= 100:
         return f"{value:,.0f}"
+    if 0 < value < 0.01:
+        return "<0.01"
     return f"{value:.1f}" if value >= 1 else f"{value:.2g}"

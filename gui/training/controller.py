@@ -160,14 +160,14 @@ class TrainingController(QObject):
     # -- job reports (GUI thread) ----------------------------------------------------
     @Slot(object)
     def _on_progress(self, chunk: list) -> None:
-        tuples = [(p.metrics["epoch"], p.metrics["batch"], p.metrics["batches"], p.metrics.get("loss"))
-                  for p in chunk if p.stage == "train"]
+        train = [p for p in chunk if p.stage == "train"]
+        tuples = [(p.metrics["epoch"], p.metrics["batch"], p.metrics["batches"], p.metrics.get("loss")) for p in train]
         if not tuples:
             return
         prog = self.progress
         if prog.t_first is None:
             prog.t_first = time.perf_counter()
-        prog.steps_done += len(tuples)
+        prog.steps_done = max(prog.steps_done, train[-1].step)  # a report covers a block of batches
         prog.epoch, prog.batch, prog.batches = tuples[-1][:3]
         prog.steps_total = max(prog.steps_total, prog.batches * prog.epochs)
         self.batches.emit(tuples)
@@ -198,7 +198,7 @@ class TrainingController(QObject):
         acc = f" {score_label(record)} {score:.2%}." if score is not None else ""
         self.run_finished.emit(self.last_outcome)
         self.notice.emit(f"{ending_text(result.stop_reason)}: {record['name']}, {record['epochs_run']} epoch(s)."
-                         f"{acc}{detail}", result.stop_reason == "nan_loss")
+                         f"{acc}{detail} Ran {result.execution.plain()}.", result.stop_reason == "nan_loss")
         self.run_recorded.emit(record)
 
     @Slot(str)

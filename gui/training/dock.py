@@ -50,8 +50,8 @@ class TrainingDock(QDockWidget):
         self.setup_dock.setWidget(scroll)
 
         self.act_train = self._action("&Train", self.start, "F5", "Train the model on the project's data")
-        self.act_pause = self._action("&Pause", self.toggle_pause, "F6", "Pause or resume between two steps")
-        self.act_stop = self._action("&Stop", self.stop, "Shift+F5", "Stop after the current batch, keep weights")
+        self.act_pause = self._action("&Pause", self.toggle_pause, "F6", "Pause or resume between two blocks of batches")
+        self.act_stop = self._action("&Stop", self.stop, "Shift+F5", "Stop after the current block of batches, keep the weights")
         self.train_button, self.pause_button, self.stop_button = (QPushButton() for _ in range(3))
         for button, act in ((self.train_button, self.act_train), (self.pause_button, self.act_pause),
                             (self.stop_button, self.act_stop)):

@@ -33,6 +33,7 @@ from engine.data.datasets import EMBEDDED, DataConfig
 from engine.train.config import OPTIMIZERS, TrainConfig
 from gui.editing.commands import SetProjectFieldCommand
 from gui.jobs import Job, describe_plainly
+from gui.training import execution_box
 from gui.training.results import thumbnail
 
 PREVIEW_SAMPLES = 8
@@ -145,6 +146,10 @@ class SetupPanel(QWidget):
         hform.addRow("Epochs", self.epochs)
         hform.addRow("Seed", self.seed)
         hform.addRow("Early stopping (patience)", self.early_stopping)
+        self.blocks = execution_box.block_box(self._commit_training)
+        self.xla = execution_box.xla_box(self._commit_training)
+        hform.addRow("Batches per call", self.blocks)
+        hform.addRow("XLA", self.xla)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -198,6 +203,7 @@ class SetupPanel(QWidget):
             for key in ("batch_size", "epochs", "seed", "early_stopping"):
                 value = t.get(key, getattr(td, key))
                 getattr(self, key).setValue(int(value) if isinstance(value, (int, float)) else getattr(td, key))
+            execution_box.show(self.blocks, self.xla, t)
         finally:
             self._loading = False
         self._preview_timer.start()
@@ -213,7 +219,8 @@ class SetupPanel(QWidget):
         """The training section as the form shows it."""
         return {**self.editor.project.training, "optimizer": self.optimizer.currentText(),
                 "learning_rate": float(self.learning_rate.value()), "batch_size": self.batch_size.value(),
-                "epochs": self.epochs.value(), "seed": self.seed.value(), "early_stopping": self.early_stopping.value()}
+                "epochs": self.epochs.value(), "seed": self.seed.value(), "early_stopping": self.early_stopping.value(),
+                **execution_box.values(self.blocks, self.xla)}
 
     @Slot()
     def _commit_data(self) -> None:

@@ -116,7 +116,7 @@ def run() -> list[dict]:
         {"name": "gui_train_throughput", "what": f"studio run (worker, live curves) vs plain model.fit, {EXAMPLE}, "
                                                  f"batch {BATCH}",
          "gui_epoch_s": round(gui, 4), "plain_epoch_s": round(plain, 4), "ratio": round(plain / gui, 3),
-         "target": ">= 0.95 (throughput ratio)"},
+         "target": ">= 1.3 (throughput ratio)"},
         {"name": "gui_train_latency", "what": f"{HEARTBEAT_MS} ms heartbeat lateness on the GUI thread during training",
          "p50_ms": round(float(np.percentile(late, 50)), 2) if late else 0.0, "p99_ms": round(p99, 2),
          "max_stall_ms": round(worst, 2), "beats": len(late), "ratio": round(p99 / 30.0, 3),

@@ -65,6 +65,20 @@ def test_train_writes_model_history_and_summary(tmp_path, capsys):
     assert "epoch 3/3" in capsys.readouterr().err
 
 
+def test_train_execution_settings_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(EXAMPLES / "digits_mlp.sprout"), "--epochs", "1", "--out", str(out),
+                 "--steps-per-execution", "4", "--jit", "off"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["execution"]["steps_per_execution"] == 4 and summary["execution"]["source"] == "fixed"
+    assert summary["config"]["steps_per_execution"] == 4 and summary["config"]["jit_compile"] is False
+    assert "execution: steps_per_execution=4, jit_compile=False (fixed)" in capsys.readouterr().err
+    assert main(["train", str(EXAMPLES / "digits_mlp.sprout"), "--epochs", "1", "--out", str(tmp_path / "r2"),
+                 "--steps-per-execution", "0"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "steps_per_execution" in err[0] and "0" in err[0]
+
+
 def test_train_on_user_csv_and_bad_data(tmp_path, capsys):
     csv_path = tmp_path / "d.csv"
     rng = np.random.default_rng(0)

@@ -22,7 +22,7 @@ def cnn_run(example_run):
 
 def test_prune_80_then_int8_is_8x_smaller_within_one_point(cnn_run, tmp_path):
     plan = parse_plan({"steps": [{"method": "prune", "sparsity": 0.8, "schedule": "polynomial", "scope": "global",
-                                  "fine_tune_epochs": 3}, {"method": "quantize", "mode": "int8"}]})
+                                  "fine_tune_epochs": 4}, {"method": "quantize", "mode": "int8"}]})
     result = compress_job(cnn_run, plan, tmp_path / "c")
     report = json.loads((tmp_path / "c" / "report.json").read_text())
     assert report == json.loads(json.dumps(result.report))

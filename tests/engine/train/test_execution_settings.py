@@ -172,7 +172,42 @@ def test_a_broken_cache_file_is_ignored(tmp_path):
     assert ExecutionCache(tmp_path / CACHE_FILE).get("x") is None
 
 
-@pytest.mark.parametrize("name", ["digits_free_adv", "digits_excitation_dropout", "digits_clr"])
+def test_the_feed_gives_every_sample_once_an_epoch_in_a_new_order_from_the_seed(digits):
+    from engine.train.feed import batches, training_dataset
+
+    x = np.arange(100, dtype=np.float32).reshape(100, 1)
+    y = np.arange(100)
+    n = batches(100, 32)
+    assert n == 4
+
+    def epochs(seed):
+        it = iter(training_dataset(x, y, 32, seed))
+        out = []
+        for _ in range(3):
+            got = [next(it) for _ in range(n)]
+            assert [len(b[1]) for b in got] == [32, 32, 32, 4]  # the last batch of each epoch is short
+            out.append(np.concatenate([b[1].numpy() for b in got]))
+        return out
+
+    first = epochs(0)
+    for order in first:
+        assert sorted(order.tolist()) == list(range(100))  # each sample once per epoch
+    assert not np.array_equal(first[0], first[1])  # reshuffled every epoch
+    assert all(np.array_equal(a, b) for a, b in zip(first, epochs(0)))  # reproducible from the seed
+    assert not np.array_equal(first[0], epochs(1)[0])
+
+
+def test_reports_come_several_times_a_second(registry, digits):
+    import time
+
+    stamps = []
+    train(_compiled(registry), digits, TrainConfig(epochs=3, batch_size=32),
+          on_progress=lambda p: stamps.append(time.perf_counter()) if p.stage == "train" else None)
+    gaps = np.diff(stamps)
+    assert np.median(gaps) < 0.2  # the studio's curves move at least ~5 times a second
+
+
+@pytest.mark.parametrize("name", ["digits_free_adv", "digits_excitation_dropout", "digits_clr", "digits_pba"])
 def test_custom_train_steps_and_lr_schedules_work_in_blocks(registry, digits, name):
     cfg = TrainConfig(epochs=2, batch_size=64)
     one = train(_compiled(registry, name), digits, cfg, execution=ExecutionSettings(1, False))
