@@ -109,7 +109,7 @@ def make_record(run_id: str, folder: str, result: TrainResult, params: int, macs
             "folder": folder, "params": int(params), "macs": int(macs),
             "stop_reason": result.stop_reason, "message": result.message, "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch, "metrics": _finite(result.metrics),
-            "data": dict(data), "training": dict(training), "execution": result.execution.to_json()}
+            "data": dict(data), "training": dict(training), "execution": result.execution and result.execution.to_json()}
 
 
 def score_of(record: dict) -> float | None:

@@ -79,7 +79,7 @@ def _write_training_files(out: Path, model, result, config, dataset) -> list[Pat
                "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                "params": int(model.count_params()), "metrics": result.metrics,
                "config": asdict(config), "dataset": dataset.describe(),
-               "execution": result.execution.to_json()}  # the block length and XLA the run used, and why
+               "execution": result.execution and result.execution.to_json()}  # the block length and XLA the run used, and why
     write_json(out / SUMMARY_FILE, summary)
     return [*written, out / HISTORY_FILE, out / SUMMARY_FILE]
 

@@ -37,7 +37,7 @@ class TrainResult:
     metrics: dict = field(default_factory=dict)  # {"train": {...}, "val": {...}, "test": {...}}
     message: str = ""
     last_weights: list | None = field(default=None, repr=False)  # weights after the last step (None after NaN)
-    execution: ExecutionSettings = field(default_factory=ExecutionSettings)  # how the run executed
+    execution: ExecutionSettings | None = None  # how the run executed (None: not trained here, e.g. imported)
 
 
 def _single_hook(compiled: CompiledGraph, attr: str):

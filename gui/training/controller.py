@@ -198,7 +198,7 @@ class TrainingController(QObject):
         acc = f" {score_label(record)} {score:.2%}." if score is not None else ""
         self.run_finished.emit(self.last_outcome)
         self.notice.emit(f"{ending_text(result.stop_reason)}: {record['name']}, {record['epochs_run']} epoch(s)."
-                         f"{acc}{detail} Ran {result.execution.plain()}.", result.stop_reason == "nan_loss")
+                         f"{acc}{detail}{_execution(result)}", result.stop_reason == "nan_loss")
         self.run_recorded.emit(record)
 
     @Slot(str)
@@ -306,3 +306,8 @@ class TrainingController(QObject):
             self._mark_modified()
         finally:
             self._adopting = False
+
+
+def _execution(result) -> str:
+    """The end-of-run notice's part on execution: 'Ran 8 batches per call, no XLA (...)'."""
+    return f" Ran {result.execution.plain()}." if result.execution is not None else ""
