@@ -1,0 +1,1 @@
+"""Ablation studies and the PBA search (issue 14)."""
