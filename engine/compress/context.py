@@ -156,6 +156,8 @@ def fine_tune(state: State, ctx: Context, epochs: int, learning_rate: float | No
     """
     import math
 
+    from engine.train.feed import training_dataset
+
     if epochs <= 0:
         return True
     model, data = state.model, ctx.dataset
@@ -167,8 +169,12 @@ def fine_tune(state: State, ctx: Context, epochs: int, learning_rate: float | No
     attached = _constrain(model, state.masks)
     try:
         has_val = len(data.x_val) > 0
-        model.fit(data.x_train, data.y_train, batch_size=ctx.config.batch_size, epochs=epochs, verbose=0,
-                  validation_data=(data.x_val, data.y_val) if has_val else None, shuffle=True,
+        # Shuffled by a seeded pipeline, not by Keras's: its shuffle takes its seed from how many
+        # random ops the process made before, so the same plan fine-tuned differently in a fresh
+        # process and after other work (a test suite) - and so did its accuracy.
+        model.fit(training_dataset(data.x_train, data.y_train, ctx.config.batch_size, ctx.config.seed),
+                  steps_per_epoch=batches, epochs=epochs, verbose=0, shuffle=False,
+                  validation_data=(data.x_val, data.y_val) if has_val else None,
                   callbacks=[callback, *extra_callbacks])
     finally:
         for variable in attached:

@@ -206,7 +206,11 @@ def distill(teacher, student, dataset, *, temperature: float = 4.0, alpha: float
         distiller = make_distiller(teacher, student, temperature=temperature, alpha=alpha,
                                    learning_rate=learning_rate, one_hot=np.ndim(y) == 2 and np.shape(y)[-1] > 1)
         has_val = len(splits["val"][0]) > 0
-        history = distiller.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
+        from engine.train.feed import batches, training_dataset
+
+        # A seeded pipeline: Keras's own shuffle depends on the random ops the process made before.
+        history = distiller.fit(training_dataset(x, y, batch_size, int(seed)), steps_per_epoch=batches(len(x), batch_size),
+                                epochs=epochs, shuffle=False, verbose=0,
                                 validation_data=splits["val"] if has_val else None, callbacks=list(callbacks))
     finally:
         teacher.trainable = trainable  # the Distiller freezes it

@@ -4,9 +4,10 @@ Per example: the same compiled model, data and batch size. The first Sprout run 
 its block lengths on itself (reported as ``first_run_ratio``); the runs after it take the
 choice from the cache, as a project's second run does. Sprout and plain runs alternate
 ABBA so order effects cancel; epoch 1 (tracing) is left out of the epoch medians, which
-include validation on both sides. Stop: a thread asks to stop at a random moment; from
-the request to the running block's end (``block_*``), and to ``train()`` returning with
-the final evaluation done (``run_*``). Data: one epoch of the training pipeline read
+include validation on both sides. Stop: a thread asks to stop at a random moment after
+the first epoch (whose end traces the validation step once, ~0.3 s that a Stop pressed
+then waits for); from the request to the running block's end (``block_*``), and to
+``train()`` returning with the final evaluation done (``run_*``). Data: one epoch of the training pipeline read
 alone, against a training epoch; the same for PBA's per-epoch augmentation.
 """
 from __future__ import annotations
@@ -24,15 +25,15 @@ STOPS = 20
 
 
 class _StopLater:
-    """A job control: asks to stop ``delay_s`` after the first progress report (tracing done)."""
+    """A job control: asks to stop ``delay_s`` after the first epoch (its one-time traces done)."""
 
     def __init__(self, delay_s: float):
         self.delay_s = delay_s
         self.requested = self.seen = None
         self._timer = None
 
-    def tick(self, _progress):
-        if self._timer is None:
+    def tick(self, progress):
+        if self._timer is None and progress.stage == "epoch":
             self._timer = threading.Timer(self.delay_s, self._request)
             self._timer.start()
 
