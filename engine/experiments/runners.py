@@ -67,7 +67,7 @@ def run_pool(payloads: list[dict], workers: int, on_row: Callable[[dict], None],
     ctx = mp.get_context("spawn")
     pool = ctx.Pool(workers, initializer=limit_threads, initargs=(threads,), maxtasksperchild=None)
     try:
-        pending = [pool.apply_async(run_task, (p,)) for p in payloads]
+        pending = [pool.apply_async(run_task, ({**p, "threads": threads},)) for p in payloads]
         while pending:
             if control is not None and control.should_stop():
                 pool.terminate()
@@ -86,26 +86,39 @@ def run_pool(payloads: list[dict], workers: int, on_row: Callable[[dict], None],
         pool.join()
 
 
-def run_ray(payloads: list[dict], address: str, on_row: Callable[[dict], None], control=None) -> None:
-    """On a Ray cluster (``ray://host:port``, ``auto``) or a local Ray (``local``)."""
+def import_ray():
+    """Ray, or RayUnavailable saying how to get it."""
     try:
         import ray
     except ImportError:
         raise RayUnavailable("Ray is not installed (pip install 'ray[tune]==2.60.0'); "
                              "run without --ray for the local pool") from None
+    return ray
+
+
+def start_ray(ray, address: str) -> None:
+    """Connect to ``address`` (``local``: start a private local Ray); one line when it does not answer."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network at run time
     try:
         if address == "local":
-            ray.init(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+            ray.init(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                     num_cpus=os.cpu_count() or 1)
         else:
             ray.init(address=address, log_to_driver=False, ignore_reinit_error=True)
     except Exception as exc:  # noqa: BLE001 - ConnectionError, TimeoutError, RuntimeError: all one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RayUnavailable(f"no Ray cluster at {address!r}: {first}; run without --ray for the local pool") from None
+
+
+def run_ray(payloads: list[dict], address: str, on_row: Callable[[dict], None], control=None) -> None:
+    """On a Ray cluster (``ray://host:port``, ``auto``) or a local Ray (``local``)."""
+    ray = import_ray()
+    start_ray(ray, address)
     try:
         from engine.experiments.worker import run_task
 
         remote = ray.remote(num_cpus=1)(run_task)
-        pending = {remote.remote(p): p for p in payloads}
+        pending = {remote.remote({**p, "threads": 1}): p for p in payloads}  # one core a task
         while pending:
             if control is not None and control.should_stop():
                 for ref in pending:

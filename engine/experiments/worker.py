@@ -1,5 +1,9 @@
 """One ablation run, in whatever process runs it (a pool worker, a Ray task, or this one).
 
+Every runner gives a run the same number of TensorFlow threads per core it holds
+(``payload["threads"]``): one thread's float sums come out the same in any process, so a
+run gives the same numbers in the local pool and on Ray.
+
 ``run_task(payload) -> row``: trains the run's project text through the training job (the
 run folder the studio writes, with its record) and writes the marker ``ablation.json``
 last: a folder without one is an interrupted run and is trained again; one with the same
@@ -37,6 +41,8 @@ def run_task(payload: dict) -> dict:
     """Train one (variant, seed); returns its results row (also in the folder's marker)."""
     from engine.build.backend import import_keras_quietly
 
+    if payload.get("threads"):
+        limit_threads(payload["threads"])
     import_keras_quietly()
     import tensorflow as tf
 

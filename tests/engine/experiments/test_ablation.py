@@ -84,3 +84,25 @@ def test_an_unreachable_ray_is_one_line_and_bad_specs_train_nothing(tmp_path):
     assert main(["ablate", str(EXAMPLES / "digits_mlp.sprout"), "--vary", "toggle:n99", "--out",
                  str(tmp_path / "bad")]) == 1
     assert not (tmp_path / "bad" / "runs").exists() or not any((tmp_path / "bad" / "runs").iterdir())
+
+
+def test_the_same_ablation_through_a_local_ray_gives_the_same_table(tmp_path, registry):
+    from engine.experiments.job import ablation_job
+    from engine.experiments.plan import Experiment
+    from engine.model.project import load_project
+
+    project = load_project(EXAMPLES / "digits_mlp.sprout", registry)
+    experiment = Experiment(("param:n3.rate=0.1,0.4",), 2, 1)
+    pool = ablation_job(project, experiment, tmp_path / "pool", workers=2)
+    ray = ablation_job(project, experiment, tmp_path / "ray", ray_address="local")
+
+    def numbers(result):
+        return sorted((r["variant"], r["seed"], r["test_accuracy"], r["test_loss"], r["params"], r["macs"])
+                      for r in result.rows)
+
+    assert len(ray.rows) == 4 and not ray.stopped
+    assert numbers(ray) == numbers(pool)  # seeded, one thread a run: the same floats, not merely close
+    table = [(s.label, s.accuracies, s.best, s.note) for s in ray.summaries]
+    assert table == [(s.label, s.accuracies, s.best, s.note) for s in pool.summaries]
+    accs = [r["test_accuracy"] for r in ray.rows]
+    assert len(set(accs)) > 1  # the seeds and rates really trained different models
