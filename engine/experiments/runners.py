@@ -99,6 +99,9 @@ def import_ray():
 def start_ray(ray, address: str) -> None:
     """Connect to ``address`` (``local``: start a private local Ray); one line when it does not answer."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network at run time
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's console tables: the caller reports progress
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    check_address(address)
     try:
         if address == "local":
             ray.init(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
@@ -108,6 +111,22 @@ def start_ray(ray, address: str) -> None:
     except Exception as exc:  # noqa: BLE001 - ConnectionError, TimeoutError, RuntimeError: all one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RayUnavailable(f"no Ray cluster at {address!r}: {first}; run without --ray for the local pool") from None
+
+
+def check_address(address: str) -> None:
+    """A ``ray://HOST:PORT`` that nothing listens on fails in seconds, not after Ray's 30 s of retries."""
+    import socket
+
+    if not address.startswith("ray://"):
+        return
+    host, _, port = address[len("ray://"):].rpartition(":")
+    if not host or not port.isdigit():
+        raise RayUnavailable(f"Ray address {address!r}: expected ray://HOST:PORT (e.g. ray://10.0.0.5:10001)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise RayUnavailable(f"no Ray cluster at {address!r}: nothing answers there ({exc.strerror or exc}); "
+                             "run without --ray for the local pool") from None
 
 
 def run_ray(payloads: list[dict], address: str, on_row: Callable[[dict], None], control=None) -> None:
