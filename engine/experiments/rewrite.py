@@ -56,14 +56,59 @@ def _swap_node(doc: GraphDocument, uid: str, block: str, params: dict | None = N
         insert_after(doc, uid, "core.activation", {"activation": lost})  # the activation stays
 
 
-def replace_block(doc: GraphDocument, kind: str, block: str) -> int:
-    """Every ``kind`` node becomes a ``block`` node; returns how many."""
+def replace_block(doc: GraphDocument, kind: str, block: str, options: dict | None = None) -> list[str]:
+    """Every ``kind`` node becomes a ``block`` node; returns their ids.
+
+    ``options``: parameters set on every new node. Swapped to OctConv, the nodes get the
+    alphas their place in an octave section needs (:func:`octave_sections`, ``alpha`` in
+    ``options``, default 0.5).
+    """
     doc.registry.get(kind)
     doc.registry.get(block)
+    options = dict(options or {})
+    alpha = options.pop("alpha", None) if doc.registry.resolve(block) == OCTCONV else None
     uids = [uid for uid, n in doc.nodes.items() if n.block == doc.registry.resolve(kind)]
     for uid in uids:
         _swap_node(doc, uid, block)
-    return len(uids)
+        if options:
+            doc.set_params(uid, options)
+    if doc.registry.resolve(block) == OCTCONV:
+        octave_sections(doc, uids, 0.5 if alpha is None else alpha)
+    return uids
+
+
+OCTCONV = "paper.octconv"
+OCTAVE_PASS = "paper.octconv_bn_act"  # takes and gives what it is given: pairs stay pairs
+
+
+def _octave_consumer(doc: GraphDocument, uid: str) -> bool:
+    """True when every node ``uid`` feeds can take a (high, low) pair."""
+    fed = [lk.target for lk in doc.links_of(uid) if lk.source == uid]
+    if not fed:
+        return False
+    return all(doc.node(t).block == OCTCONV or (doc.node(t).block == OCTAVE_PASS and _octave_consumer(doc, t))
+               for t in fed)
+
+
+def octave_sections(doc: GraphDocument, uids: list[str], alpha: float) -> None:
+    """Set ``alpha_in``/``alpha_out`` of the OctConv nodes ``uids`` by where they sit.
+
+    An OctConv gives a pair (``alpha_out = alpha``) only when everything it feeds takes one
+    (another OctConv, or OctConv BN+Act before one), and takes what its producer gives
+    (``alpha_in``: the producer's ``alpha_out``, 0 for a plain tensor). Chains of swapped
+    Conv2D become sections that start and end on plain tensors; a lone Conv2D stays a
+    section of one (both alphas 0: a plain convolution, which the analysis would allow).
+    """
+    chosen = set(uids)
+    for uid in doc.topological_order():
+        if uid not in chosen:
+            continue
+        producer = next((lk.source for lk in doc.links_of(uid) if lk.target == uid), None)
+        while producer is not None and doc.node(producer).block == OCTAVE_PASS:
+            producer = next((lk.source for lk in doc.links_of(producer) if lk.target == producer), None)
+        alpha_in = doc.node(producer).params.get("alpha_out", 0.0) if (
+            producer is not None and doc.node(producer).block == OCTCONV) else 0.0
+        doc.set_params(uid, {"alpha_in": alpha_in, "alpha_out": alpha if _octave_consumer(doc, uid) else 0.0})
 
 
 def insert_after(doc: GraphDocument, uid: str, block: str, params: dict | None = None) -> str:
@@ -82,7 +127,7 @@ def insert_after(doc: GraphDocument, uid: str, block: str, params: dict | None =
     return new
 
 
-def replace_activation(doc: GraphDocument, name: str, other: str) -> int:
+def replace_activation(doc: GraphDocument, name: str, other: str, options: dict | None = None) -> int:
     """Every ``name`` activation becomes ``other`` (an activation name or a block id); returns how many.
 
     Inline activations (a layer's ``activation`` parameter) are set, or, for a block
@@ -99,10 +144,10 @@ def replace_activation(doc: GraphDocument, name: str, other: str) -> int:
         if as_name:
             doc.set_params(uid, {"activation": other})
         elif node.block == "core.activation":
-            _swap_node(doc, uid, other, {})
+            _swap_node(doc, uid, other, dict(options or {}))
         else:
             doc.set_params(uid, {"activation": "linear"})
-            insert_after(doc, uid, other)
+            insert_after(doc, uid, other, dict(options or {}))
     return count
 
 

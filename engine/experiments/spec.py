@@ -4,8 +4,11 @@ Three forms (several make a grid, every combination a variant):
 
 * ``param:NODE.PARAM=V1,V2,...``: one node's parameter over values (JSON values, else
   text: ``param:n7.rate=0.1,0.3,0.5``, ``param:n2.kernel_size=[3,3],[5,5]``);
-* ``swap:KIND=OTHER``: every block of a kind replaced by another, with the parameters both
-  have carried over (``swap:core.conv2d=paper.octconv``). KIND may also be an activation
+* ``swap:KIND=OTHER[,OTHER...]``: every block of a kind replaced by another (each OTHER one
+  more level beside the graph as it is), with the parameters both have carried over
+  (``swap:core.conv2d=paper.octconv``); ``OTHER(param=value,...)`` sets parameters on the
+  new nodes, and OctConv's ``alpha`` sets each octave section's alphas by the nodes' places
+  (``swap:core.conv2d=paper.octconv(alpha=0.25),paper.octconv(alpha=0.5)``). KIND may also be an activation
   name: ``swap:relu=paper.swish`` replaces every ReLU, inline (``activation="relu"`` of a
   layer, split into the layer plus a Swish node) or an Activation node; OTHER may be an
   activation name too (``swap:relu=gelu``);
@@ -43,7 +46,10 @@ class Change:
         if self.kind == "param":
             return f"{self.target}.{self.param}={json.dumps(self.value) if not isinstance(self.value, str) else self.value}"
         if self.kind == "swap":
-            return self.value if self.value is not None else self.target
+            if self.value is None:
+                return self.target
+            options = ",".join(f"{k}={json.dumps(v)}" for k, v in json.loads(self.param).items()) if self.param else ""
+            return f"{self.value}({options})" if options else self.value
         return f"{self.target} {'on' if self.value else 'off'}"
 
 
@@ -61,9 +67,9 @@ def split_values(text: str) -> list[str]:
     for ch in text:
         if ch == '"':
             quote = not quote
-        elif not quote and ch in "[{":
+        elif not quote and ch in "[{(":
             depth += 1
-        elif not quote and ch in "]}":
+        elif not quote and ch in "]})":
             depth -= 1
         if ch == "," and depth == 0 and not quote:
             out.append("".join(cur))
@@ -98,12 +104,34 @@ def parse_factor(text: str) -> Factor:
         return Factor(text, tuple(levels))
     if kind == "swap":
         old, eq, new = rest.partition("=")
-        if not eq or not old.strip() or not new.strip() or old.strip() == new.strip():
-            raise SpecError(f"--vary {text!r}: expected swap:BLOCK_ID=OTHER_ID (two different kinds)")
-        return Factor(text, (Change("swap", old.strip(), None), Change("swap", old.strip(), new.strip())))
+        others = split_values(new) if eq else []
+        if not old.strip() or not others or any(not o or o == old.strip() for o in others):
+            raise SpecError(f"--vary {text!r}: expected swap:BLOCK_ID=OTHER_ID[,OTHER_ID(param=value,...)...] "
+                            "(kinds other than the one replaced)")
+        levels = [Change("swap", old.strip(), None)]
+        for other in others:
+            block, options = swap_target(other, text)
+            levels.append(Change("swap", old.strip(), block, json.dumps(options, sort_keys=True) if options else ""))
+        return Factor(text, tuple(levels))
     if kind == "toggle":
         return Factor(text, (Change("toggle", rest.strip(), True), Change("toggle", rest.strip(), False)))
     raise SpecError(f"--vary {text!r}: unknown kind {kind!r}; {forms}")
+
+
+def swap_target(other: str, spec: str) -> tuple[str, dict]:
+    """``paper.octconv(alpha=0.25)`` -> ``("paper.octconv", {"alpha": 0.25})``."""
+    head, paren, tail = other.partition("(")
+    if not paren:
+        return other.strip(), {}
+    if not tail.endswith(")") or not head.strip():
+        raise SpecError(f"--vary {spec!r}: expected OTHER_ID(param=value,...) in {other!r}")
+    options = {}
+    for item in split_values(tail[:-1]):
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip() or not value.strip():
+            raise SpecError(f"--vary {spec!r}: expected param=value in {other!r}; found {item!r}")
+        options[name.strip()] = _value(value.strip())
+    return head.strip(), options
 
 
 def variants(factors: list[Factor]) -> list[tuple[Change, ...]]:
@@ -142,10 +170,11 @@ def apply(doc: GraphDocument, changes: tuple[Change, ...], spec_of: dict[Change,
                                     f"(it has {', '.join(sorted(known)) or 'none'})")
                 doc.set_params(uid, {change.param: change.value})
             elif change.kind == "swap" and change.value is not None:
+                options = json.loads(change.param) if change.param else {}
                 if change.target in ACTIVATIONS:
-                    if replace_activation(doc, change.target, change.value) == 0:
+                    if replace_activation(doc, change.target, change.value, options) == 0:
                         raise SpecError(f"--vary {spec!r}: the graph has no {change.target} activation")
-                elif replace_block(doc, change.target, change.value) == 0:
+                elif not replace_block(doc, change.target, change.value, options):
                     raise SpecError(f"--vary {spec!r}: the graph has no {change.target} block")
             elif change.kind == "toggle":
                 uid = resolve_node(doc, change.target, spec)

@@ -51,9 +51,10 @@ def test_a_grid_of_a_parameter_and_a_swap(registry):
     assert octo.node("n2").params["activation"] == "relu" and octo.node("n2").title == "Conv 3x3"  # carried
     assert [lk for lk in octo.links() if "n2" in (lk.source, lk.target)] == \
         [lk for lk in project.document.links() if "n2" in (lk.source, lk.target)]  # same wiring
-    # conv -> pool -> conv: each OctConv takes a plain tensor, so the variant is refused in one line
-    with pytest.raises(SpecError, match="variant 'n7.rate=0.1 · paper.octconv': node n2: .*alpha_in=0"):
-        check_variants(project, Experiment(("param:n7.rate=0.1,0.5", "swap:core.conv2d=paper.octconv")))
+    # conv -> pool -> conv: each OctConv is a section of its own, plain tensor in and out
+    assert [(octo.node(u).params["alpha_in"], octo.node(u).params["alpha_out"]) for u in ("n2", "n4")] == \
+        [(0.0, 0.0), (0.0, 0.0)]
+    assert len(check_variants(project, Experiment(("param:n7.rate=0.1,0.5", "swap:core.conv2d=paper.octconv")))) == 4
     pooled = build_variants(project, Experiment(("swap:core.maxpool2d=core.avgpool2d",)))[1]
     assert analyze(_doc(registry, pooled)).ok and _doc(registry, pooled).node("n3").block == "core.avgpool2d"
     base = _doc(registry, found[0])
@@ -114,3 +115,23 @@ def test_the_experiment_is_saved_in_the_project_and_identity_ignores_layout(regi
     moved = dict(text)
     moved["nodes"] = [{**n, "position": [1.0, 2.0]} for n in text["nodes"]]
     assert identity(json.dumps(text), 0, 3) == identity(json.dumps(moved), 0, 3) != identity(json.dumps(text), 1, 3)
+
+
+def test_octconv_swaps_set_each_sections_alphas_and_several_others_are_levels(registry):
+    project = _project(registry, "residual_cnn")  # n2 -> n3 -> n4 -> add(n4, n2)
+    spec = "swap:core.conv2d=paper.octconv(alpha=0.25),paper.octconv(alpha=0.5)"
+    found = check_variants(project, Experiment((spec,)))  # every variant analysed: no errors
+    assert [v.label for v in found] == ["core.conv2d", "paper.octconv(alpha=0.25)", "paper.octconv(alpha=0.5)"]
+    for variant, alpha in zip(found[1:], (0.25, 0.5), strict=True):
+        doc = _doc(registry, variant)
+        alphas = {u: (doc.node(u).params["alpha_in"], doc.node(u).params["alpha_out"]) for u in ("n2", "n3", "n4")}
+        # n2 also feeds the Add: it must give a plain tensor; n3 -> n4 is the octave section.
+        assert alphas == {"n2": (0.0, 0.0), "n3": (0.0, alpha), "n4": (alpha, 0.0)}
+        assert analyze(doc).ok
+    acts = build_variants(_project(registry), Experiment(("swap:relu=paper.swish,paper.hard_swish",)))
+    assert [v.label for v in acts] == ["relu", "paper.swish", "paper.hard_swish"]
+    hard = _doc(registry, acts[2])
+    assert sum(n.block == "paper.hard_swish" for n in hard.nodes.values()) == 3  # two convs and a dense
+    assert not any(n.params.get("activation") == "relu" for n in hard.nodes.values())
+    with pytest.raises(SpecError, match="param=value"):
+        parse_factor("swap:core.conv2d=paper.octconv(alpha)")
