@@ -302,6 +302,9 @@ class BlockSpec:
             (:class:`Compression`); None: the block is kept as it is.
         keras_import: which saved Keras layers the block stands for (:class:`KerasImport`);
             None: the importer never picks it.
+        family: blocks of one family can stand in for each other in a graph (the
+            experiments' "Try alternatives..."): ``activation``, ``conv2d``, ``pool2d``,
+            ``regularizer``, ``normalization``, ``lstm``, ``gru``; "" for none.
     """
 
     id: str
@@ -326,6 +329,7 @@ class BlockSpec:
     export_notes: Callable[[Mapping, Sequence[Shape], str], ExportNote | None] | None = None
     compression: Compression | None = None
     keras_import: KerasImport | None = None
+    family: str = ""
 
     def __post_init__(self):
         if self.role not in ROLES:

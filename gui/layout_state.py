@@ -16,7 +16,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QScrollArea
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 MIN_CANVAS = (500, 200)
 BOTTOM_SHARE = 0.45  # of the window's height, for Summary and Training, when the canvas can spare it
 
@@ -24,9 +24,12 @@ BOTTOM_SHARE = 0.45  # of the window's height, for Summary and Training, when th
 def dock_places(window) -> list[tuple]:
     """(dock, default area) for every dock of the window, in the order they are placed."""
     t = window.training_dock
-    return [(window.palette_dock, Qt.LeftDockWidgetArea), (window.inspector_dock, Qt.RightDockWidgetArea),
-            (t.setup_dock, Qt.RightDockWidgetArea), (window.summary_dock, Qt.BottomDockWidgetArea),
-            (t, Qt.BottomDockWidgetArea)]
+    places = [(window.palette_dock, Qt.LeftDockWidgetArea), (window.inspector_dock, Qt.RightDockWidgetArea),
+              (t.setup_dock, Qt.RightDockWidgetArea), (window.summary_dock, Qt.BottomDockWidgetArea),
+              (t, Qt.BottomDockWidgetArea)]
+    if getattr(window, "experiments_dock", None) is not None:
+        places.append((window.experiments_dock, Qt.BottomDockWidgetArea))
+    return places
 
 
 def default_sizes(window) -> tuple[int, int, int]:
@@ -85,7 +88,10 @@ class LayoutKeeper(QObject):
                 w.addDockWidget(area, dock)
             dock.show()
         t = w.training_dock
-        for first, second in ((w.inspector_dock, t.setup_dock), (w.summary_dock, t)):
+        pairs = [(w.inspector_dock, t.setup_dock), (w.summary_dock, t)]
+        if getattr(w, "experiments_dock", None) is not None:
+            pairs.append((w.summary_dock, w.experiments_dock))
+        for first, second in pairs:
             if second not in w.tabifiedDockWidgets(first):
                 w.tabifyDockWidget(first, second)
         w.inspector_dock.raise_()

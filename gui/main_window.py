@@ -18,6 +18,7 @@ from gui.editing.editor import Editor
 from gui.editing.inspector import Inspector
 from gui.editing.palette import Palette
 from gui.editing.summary import SummaryPanel
+from gui.experiments import install_experiments_dock
 from gui.jobs import Job, describe_plainly
 from gui.layout_state import LayoutKeeper
 from gui.menus import add_recent, add_training_entries, build_actions, build_menus, recent_files, refresh_recent
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         refresh_recent(self)
         self.training_dock = install_training_dock(self)
         add_training_entries(self, self.training_dock)
+        self.experiments_dock = install_experiments_dock(self)
         self.view.block_dropped.connect(self._block_dropped)
         self.palette.activated.connect(self._palette_activated)
         self.scene.selectionChanged.connect(self._selection_changed)
@@ -373,6 +375,7 @@ class MainWindow(QMainWindow):
         if not self.training_dock.confirm_close():  # first: a stopped run joins the project before the save prompt
             event.ignore()
             return
+        self.experiments_dock.confirm_close()
         if not self.maybe_save():
             event.ignore()
             return

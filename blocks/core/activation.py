@@ -13,7 +13,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.activation", title="Activation", category="Activation",
+    id="core.activation", family="activation", title="Activation", category="Activation",
     doc="Applies a non-linearity to every value: relu (the default choice), relu6 (for "
         "int8 deployment), sigmoid/tanh (bounded), softmax (class probabilities over the "
         "last axis), gelu, elu, selu, leaky_relu.",

@@ -20,7 +20,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.avgpool2d", title="AvgPool2D", category="Pooling",
+    id="core.avgpool2d", family="pool2d", title="AvgPool2D", category="Pooling",
     doc="Average pooling: replaces each window by its mean, shrinking the image.",
     inputs=IN, outputs=OUT,
     params=(pair_param("pool_size", (2, 2), "Window height and width."),

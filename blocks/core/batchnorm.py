@@ -19,7 +19,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.batchnorm", title="BatchNormalization", category="Normalization",
+    id="core.batchnorm", family="normalization", title="BatchNormalization", category="Normalization",
     doc="Normalizes each channel (last axis) to zero mean and unit variance using the "
         "batch while training and running averages at inference, then scales and shifts. "
         "Speeds up training; 4 numbers per channel (2 learned, 2 running statistics).",

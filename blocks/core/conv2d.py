@@ -29,7 +29,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.conv2d", title="Conv2D", category="Convolution",
+    id="core.conv2d", family="conv2d", title="Conv2D", category="Convolution",
     doc="2-D convolution: slides `filters` learned kernels over an image (batch, height, "
         "width, channels). The workhorse of image models.",
     inputs=IN, outputs=OUT,

@@ -13,7 +13,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.dropout", title="Dropout", category="Regularization",
+    id="core.dropout", family="regularizer", title="Dropout", category="Regularization",
     doc="While training, sets a random fraction `rate` of the values to zero and scales the "
         "rest by 1/(1-rate); does nothing at inference. Fights over-fitting.",
     inputs=IN, outputs=OUT,

@@ -13,7 +13,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.gru", title="GRU", category="Recurrent",
+    id="core.gru", family="gru", title="GRU", category="Recurrent",
     doc="Gated recurrent unit: update and reset gates, no separate cell state. About 3/4 "
         "of an LSTM's cost, often as accurate. Uses Keras's reset_after variant (two biases per gate).",
     inputs=IN, outputs=OUT, params=rnn_params(),

@@ -19,7 +19,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.layernorm", title="LayerNormalization", category="Normalization",
+    id="core.layernorm", family="normalization", title="LayerNormalization", category="Normalization",
     doc="Normalizes the features of each sample (last axis) to zero mean and unit "
         "variance, then scales and shifts. Independent of the batch: the same in training "
         "and inference; common in recurrent and attention models.",

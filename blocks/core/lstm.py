@@ -13,7 +13,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.lstm", title="LSTM", category="Recurrent",
+    id="core.lstm", family="lstm", title="LSTM", category="Recurrent",
     doc="Long short-term memory: a recurrent layer with input, forget and output gates and "
         "a cell state, so it remembers over long sequences. Four gates: 4x the weights of a "
         "SimpleRNN.",

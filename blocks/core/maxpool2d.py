@@ -15,7 +15,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.maxpool2d", title="MaxPool2D", category="Pooling",
+    id="core.maxpool2d", family="pool2d", title="MaxPool2D", category="Pooling",
     doc="Max pooling: keeps the largest value of each window, shrinking the image "
         "(2x2 windows with stride 2 halve height and width). Comparisons only: no MACs.",
     inputs=IN, outputs=OUT,

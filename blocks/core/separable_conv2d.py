@@ -24,7 +24,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="core.separable_conv2d", title="SeparableConv2D", category="Convolution",
+    id="core.separable_conv2d", family="conv2d", title="SeparableConv2D", category="Convolution",
     doc="Depthwise-separable convolution (as in MobileNet and Xception): a per-channel "
         "spatial kernel, then a 1x1 convolution that mixes channels. Far fewer weights and "
         "MACs than Conv2D for the same output channels.",

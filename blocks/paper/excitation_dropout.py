@@ -64,7 +64,7 @@ def _hooks(params):
 
 
 SPEC = BlockSpec(
-    id="paper.excitation_dropout", title="Excitation Dropout", category="Paper techniques",
+    id="paper.excitation_dropout", family="regularizer", title="Excitation Dropout", category="Paper techniques",
     doc="Excitation Dropout: a guided Dropout for the feature vector that feeds the classifier "
         "(put it after the last hidden Dense, or after Flatten/Dense in a CNN, right before the "
         "final Dense + softmax). Each training step first measures, with Excitation Backprop, how "

@@ -21,7 +21,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="paper.gaussian_noise", title="Gaussian noise", category="Paper techniques",
+    id="paper.gaussian_noise", family="regularizer", title="Gaussian noise", category="Paper techniques",
     doc="While training, adds independent Gaussian noise with mean 0 and standard deviation "
         "sigma to every value; at inference it passes values through unchanged. Put it after "
         "the Input (noisy inputs) or after a hidden layer. For a linear model with squared "

@@ -28,7 +28,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="paper.hard_swish", title="Hard swish", category="Paper techniques",
+    id="paper.hard_swish", family="activation", title="Hard swish", category="Paper techniques",
     doc="Hard swish activation: f(x) = x * relu6(x + 3) / 6. Zero for x <= -3, equal to x "
         "for x >= 3, a quadratic bend in between, with Swish's small dip below zero. It "
         "replaces Swish's sigmoid by a clipped line, so it is cheaper and friendlier to int8 "

@@ -48,7 +48,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="paper.jumpout", title="JumpOut", category="Paper techniques",
+    id="paper.jumpout", family="regularizer", title="JumpOut", category="Paper techniques",
     doc="Jumpout: an improved Dropout for layers after a ReLU; identity at inference. While "
         "training it (1) draws a new drop rate p every step from a half-Gaussian (most often "
         "small): p = min(p_min + |N(0, sigma)|, p_max); (2) divides p by the fraction of "

@@ -47,7 +47,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="paper.octconv", title="OctConv", category="Paper techniques",
+    id="paper.octconv", family="conv2d", title="OctConv", category="Paper techniques",
     doc="Octave Convolution: splits the feature maps into a high-frequency part at full "
         "resolution and a low-frequency part (a fraction alpha of the channels) at half the "
         "height and width, and convolves within and between the two (high->low through a 2x2 "

@@ -39,7 +39,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="paper.swish", title="Swish", category="Paper techniques",
+    id="paper.swish", family="activation", title="Swish", category="Paper techniques",
     doc="Swish activation: f(x) = x * sigmoid(beta * x). Smooth, non-monotonic (a small dip "
         "below zero for negative inputs), bounded below and unbounded above like ReLU. With "
         "beta = 1 it is SiLU; as beta grows it approaches ReLU, at beta = 0 it is x / 2. "

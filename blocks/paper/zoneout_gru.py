@@ -16,7 +16,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="paper.zoneout_gru", title="Zoneout GRU", category="Paper techniques",
+    id="paper.zoneout_gru", family="gru", title="Zoneout GRU", category="Paper techniques",
     doc="A GRU regularized with zoneout. A GRU has a single state, so there is one rate: while "
         "training, at every step each hidden unit keeps its previous value with probability "
         "`zoneout_hidden` (drawn anew per sample, step and unit); the other units take the "

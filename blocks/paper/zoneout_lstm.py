@@ -17,7 +17,7 @@ def _build(params, name):
 
 
 SPEC = BlockSpec(
-    id="paper.zoneout_lstm", title="Zoneout LSTM", category="Paper techniques",
+    id="paper.zoneout_lstm", family="lstm", title="Zoneout LSTM", category="Paper techniques",
     doc="An LSTM regularized with zoneout. While training, at every step each unit of the cell "
         "state keeps its previous value with probability `zoneout_cell` and each unit of the "
         "hidden state with probability `zoneout_hidden` (drawn anew per sample, step and "

@@ -104,6 +104,38 @@ def ablation_job(project: Project, experiment: Experiment, out: str | Path, on_p
     return result
 
 
+@dataclass(frozen=True)
+class AblationOptions:
+    """The studio's ablation job: what to run and where (``out`` from :func:`experiment_folder`)."""
+
+    experiment: Experiment
+    out: Path
+    workers: int | None = None
+    ray_address: str | None = None
+    registry: object = None
+
+
+def experiment_folder(runs_root: Path, experiment: Experiment) -> Path:
+    """``<runs root>/experiments/<hash>``: the same definition, the same folder, so a restart resumes."""
+    import hashlib
+    import json
+
+    key = hashlib.sha256(json.dumps(experiment.to_json(), sort_keys=True).encode()).hexdigest()[:10]
+    return Path(runs_root) / "experiments" / key
+
+
+def run_ablation(snapshot, options: AblationOptions, on_progress: OnProgress | None = None,
+                 control: JobControl | None = None) -> AblationResult:
+    """The job (``engine.jobs`` contract): a project snapshot in, the ablation's result out."""
+    from blocks.registry import default_registry
+    from engine.model.project import parse_project
+
+    project = parse_project(snapshot.text, options.registry or default_registry(), source="ablation")
+    project.path = snapshot.path
+    return ablation_job(project, options.experiment, options.out, on_progress, control, options.workers,
+                        options.ray_address)
+
+
 def _payload(project: Project, task: Task, out: Path) -> dict:
     return {"text": run_text(task), "project_path": str(project.path) if project.path else None,
             "folder": str(out / RUNS_DIR / task.folder_name), "label": task.variant.label,

@@ -104,6 +104,17 @@ def build_variants(project: Project, experiment: Experiment) -> list[Variant]:
     return out
 
 
+def apply_variant(doc, experiment: Experiment, label: str) -> None:
+    """Make ``doc`` the variant called ``label`` (e.g. the winner); SpecError if there is none."""
+    factors = [parse_factor(text) for text in experiment.vary]
+    spec_of = {level: f.text for f in factors for level in f.levels}
+    for changes in variants(factors):
+        if variant_label(changes) == label:
+            apply(doc, changes, spec_of)
+            return
+    raise SpecError(f"the experiment has no variant {label!r}")
+
+
 def tasks(variants_: list[Variant], experiment: Experiment) -> list[Task]:
     """Every (variant, seed) pair, seed-major (each variant's first seed first: early rows compare)."""
     out = []

@@ -117,3 +117,25 @@ def table_text(summaries: list[VariantSummary]) -> str:
         out.append(f"{s.label:<{width}}  {acc:>15}  {s.params:>9,}  {s.macs:>10,}  {s.seconds:>6.1f}  "
                    f"{'best' if s.best else s.note}")
     return "\n".join(out)
+
+
+def curves(out, rows: list[dict], metric: str = "val_accuracy") -> dict[str, list[float]]:
+    """Per variant, ``metric`` per epoch averaged over its seeds (runs' ``history.csv``)."""
+    from pathlib import Path
+
+    from engine.runs.results import read_history
+
+    per: dict[str, list[list[float]]] = {}
+    for r in sorted(rows, key=lambda r: (r["variant_index"], r["seed"])):
+        try:
+            history = read_history(Path(out) / "runs" / r["folder"])
+        except (OSError, ValueError):
+            continue
+        values = [float(h[metric]) for h in history if h.get(metric) not in (None, "")]
+        if values:
+            per.setdefault(r["variant"], []).append(values)
+    out_curves = {}
+    for label, runs in per.items():
+        n = min(len(v) for v in runs)
+        out_curves[label] = [statistics.fmean(v[i] for v in runs) for i in range(n)]
+    return out_curves

@@ -329,6 +329,19 @@ class GraphDocument:
         return order
 
     # -- whole document --------------------------------------------------------------
+    def state(self) -> tuple:
+        """Every node and link as they are (copies), in their orders: for :meth:`restore_state`."""
+        return [copy.deepcopy(n) for n in self._nodes.values()], self.links()
+
+    def restore_state(self, state: tuple) -> None:
+        """Make the document ``state`` again: a ``reset`` event, then the nodes and links in order."""
+        nodes, links = state
+        self.clear()
+        for n in nodes:
+            self._add_node(n.block, n.params, n.position, n.title, n.uid, index=None)
+        for link in links:
+            self.restore_link(link)
+
     def clear(self) -> None:
         """Remove everything (one ``reset`` event)."""
         self.graph.clear()

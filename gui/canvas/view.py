@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsView
 
@@ -11,7 +11,7 @@ from blocks.registry import UnknownBlockError
 from engine.model.layout import columns_for_width
 from gui import style
 from gui.canvas import routing
-from gui.canvas.items import TITLE_PT
+from gui.canvas.items import TITLE_PT, NodeItem
 
 BLOCK_MIME = "application/x-sprout-block"
 MIN_ZOOM, MAX_ZOOM = 0.15, 3.0
@@ -23,6 +23,7 @@ class GraphView(QGraphicsView):
     """Shows a GraphScene; emits ``block_dropped(block_id, scene_pos)`` for palette drops."""
 
     block_dropped = Signal(str, QPointF)
+    node_menu_requested = Signal(str, QPoint)  # a right-click on a node: its uid, the global position
 
     def __init__(self, scene, parent=None):
         super().__init__(scene, parent)
@@ -113,6 +114,19 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event):
+        item = self.itemAt(event.pos())
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        if item is None:
+            super().contextMenuEvent(event)
+            return
+        if not item.isSelected():
+            self.scene().clearSelection()
+            item.setSelected(True)
+        self.node_menu_requested.emit(item.uid, event.globalPos())
+        event.accept()
 
     def drawBackground(self, painter: QPainter, rect: QRectF):
         super().drawBackground(painter, rect)

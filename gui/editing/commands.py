@@ -226,3 +226,27 @@ class GroupsCommand(QUndoCommand):
         self.project.groups = copy.deepcopy(self.old)
         if self.on_change:
             self.on_change()
+
+
+class ReplaceGraphCommand(QUndoCommand):
+    """Turn the graph into another as one step (an ablation's winner applied).
+
+    ``change(doc)`` edits the document in place the first time; undo and redo then swap
+    the whole node and link state (``GraphDocument.state``), so the step replays exactly.
+    """
+
+    def __init__(self, doc: GraphDocument, change, text: str):
+        super().__init__(text)
+        self.doc, self.change = doc, change
+        self.before = doc.state()
+        self.after = None
+
+    def redo(self):
+        if self.after is None:
+            self.change(self.doc)
+            self.after = self.doc.state()
+        else:
+            self.doc.restore_state(self.after)
+
+    def undo(self):
+        self.doc.restore_state(self.before)
