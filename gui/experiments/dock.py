@@ -9,7 +9,6 @@ winner is applied to the graph as one undo step.
 """
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -22,8 +21,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,10 +32,9 @@ from engine.experiments.spec import SpecError, parse_factor
 from engine.model.layout import layered_positions
 from engine.model.project import ProjectSnapshot, dumps, parse_project
 from gui.editing.commands import ReplaceGraphCommand, SetProjectFieldCommand
+from gui.experiments.results_view import ResultsView
 from gui.jobs import Job
-from gui.training.plots import OVERLAY_COLORS
 
-COLUMNS = ("Variant", "Test accuracy (%)", "Params", "MACs", "s / run", "Note")
 SPEC_HINT = "param:n7.rate=0.1,0.3 · swap:core.conv2d=paper.octconv · toggle:n5"
 
 
@@ -99,37 +95,18 @@ class ExperimentsDock(QDockWidget):
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setWordWrap(True)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.apply_button = QPushButton("Apply the winner")
         self.apply_button.setToolTip("Change the graph into the best variant (one undo step)")
         self.apply_button.clicked.connect(self.apply_winner)
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground("w")
-        self.plot.setLabel("left", "validation accuracy %, mean of seeds")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.setLabel("bottom", "epoch")
-        self.plot.addLegend(offset=(-10, -10))  # bottom right: where rising accuracy curves leave room
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        table_box = QWidget()
-        tl = QVBoxLayout(table_box)
-        tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.table, 1)
-        tl.addWidget(self.apply_button)
+        self.results_view = ResultsView(self.apply_button)
+        self.table, self.plot = self.results_view.table, self.results_view.plot
         form.setMaximumWidth(300)
-        table_box.setMinimumWidth(320)
-        self.plot.setMinimumWidth(220)
-        self.plot.getAxis("bottom").setTickSpacing(major=5, minor=1)
         split = QSplitter(Qt.Horizontal)
-        for i, w in enumerate((form, table_box, self.plot)):
-            split.addWidget(w)
-            split.setStretchFactor(i, (0, 3, 2)[i])
-            split.setCollapsible(i, False)
-        split.setSizes([270, 3000, 2000])  # scaled to the dock's width: the table gets the larger share
+        split.addWidget(form)
+        split.addWidget(self.results_view)
+        split.setStretchFactor(1, 1)
+        split.setCollapsible(0, False)
+        split.setSizes([270, 5000])  # scaled to the dock's width
         self.setWidget(split)
         self.editor.document_replaced.connect(self.load)
         self.load()
@@ -277,28 +254,7 @@ class ExperimentsDock(QDockWidget):
                             + f". Results: {self.out / 'summary.md'}")
 
     def _show_results(self) -> None:
-        self.summaries = results.summarize(self.rows) if self.rows else []
-        self.table.setRowCount(len(self.summaries))
-        for r, s in enumerate(self.summaries):
-            acc = (f"{100 * s.mean:.2f} ± {100 * s.std:.2f}" if len(s.accuracies) > 1
-                   else (f"{100 * s.mean:.2f}" if s.accuracies else "–"))
-            cells = (s.label, acc, f"{s.params:,}", f"{s.macs:,}", f"{s.seconds:.1f}", short_note(s))
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(s.note or text if c == len(cells) - 1 else text)
-                if s.best:
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
-                self.table.setItem(r, c, item)
-        for c in range(len(COLUMNS) - 1):  # the note column takes what is left, wrapped
-            self.table.resizeColumnToContents(c)
-        self.table.resizeRowsToContents()
-        self.plot.clear()
-        if self.rows and self.out is not None:
-            for i, (label, values) in enumerate(results.curves(self.out, self.rows).items()):
-                self.plot.plot(list(range(1, len(values) + 1)), [100 * v for v in values], name=label, symbol="o", symbolSize=5,
-                               pen=pg.mkPen(OVERLAY_COLORS[i % len(OVERLAY_COLORS)], width=2))
+        self.summaries = self.results_view.show_rows(self.rows, self.out)
         self._update_buttons()
 
     def winner(self) -> results.VariantSummary | None:
@@ -348,11 +304,3 @@ class ExperimentsDock(QDockWidget):
         return True
 
 
-
-def short_note(s: results.VariantSummary) -> str:
-    """The table's note column (the full sentence is its tooltip): best, ≈ best, worse, 1 seed."""
-    if s.best:
-        return "best"
-    if s.p_value is None:
-        return "1 seed: no test" if s.accuracies else ""
-    return f"≈ best (p={s.p_value:.2f})" if s.p_value >= results.ALPHA else f"worse (p={s.p_value:.3f})"

@@ -12,7 +12,7 @@ from pathlib import Path
 BENCHES = ("tests.bench.bench_train", "tests.bench.bench_compile", "tests.bench.bench_swish",
            "tests.bench.bench_octconv", "tests.bench.bench_gui", "tests.bench.bench_free_adv",
            "tests.bench.bench_training_gui", "tests.bench.bench_check", "tests.bench.bench_export",
-           "tests.bench.bench_compress", "tests.bench.bench_fit")
+           "tests.bench.bench_compress", "tests.bench.bench_fit", "tests.bench.bench_ablation")
 
 
 def main() -> int:
