@@ -46,9 +46,13 @@ def welch_p(a: list[float], b: list[float]) -> float | None:
     va, vb = statistics.variance(a), statistics.variance(b)
     if va == 0 and vb == 0:
         return 1.0 if statistics.fmean(a) == statistics.fmean(b) else 0.0
+    import warnings
+
     from scipy import stats
 
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    with warnings.catch_warnings():  # nearly equal accuracies: scipy warns of precision, the p-value stands
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 
 def summarize(rows: list[dict]) -> list[VariantSummary]:

@@ -46,6 +46,7 @@ def run_task(payload: dict) -> dict:
     import_keras_quietly()
     import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")  # a worker builds one model per run: TF's retracing notes are noise
     threads = os.environ.get("TF_NUM_INTRAOP_THREADS")
     if threads:
         try:

@@ -60,18 +60,23 @@ def test_a_killed_ablation_resumes_and_its_table_equals_the_runs(tmp_path, regis
     accs = [by_run[("n3.rate=0.1", s)] for s in ("0", "1")]
     table = f"{100 * statistics.fmean(accs):.2f} ± {100 * statistics.stdev(accs):.2f}"
     assert table in stdout and table in (out / "summary.md").read_text()
-    # ... and an independent run of one pair, outside the pool, gives the same number.
-    from engine.experiments.plan import Experiment, Task, build_variants, run_text
-    from engine.model.project import ProjectSnapshot, load_project
-    from engine.runs.job import RunOptions, training_job
+    # ... and an independent run of one pair, in a fresh Python outside the pool, gives the same number.
+    from engine.experiments.plan import Experiment, build_variants, run_text, tasks
+    from engine.model.project import load_project
 
     project = load_project(EXAMPLES / "digits_mlp.sprout", registry)
-    variant = build_variants(project, Experiment(("param:n3.rate=0.1,0.4",), 2, 2))[0]
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    outcome = training_job(ProjectSnapshot(run_text(Task(variant, 1, 2)), project.path),
-                           RunOptions("alone", alone, "alone"))
-    assert outcome.result.metrics["test"]["accuracy"] == pytest.approx(by_run[("n3.rate=0.1", "1")], abs=1.5 / 270)
+    experiment = Experiment(("param:n3.rate=0.1,0.4",), 2, 2)
+    task = next(t for t in tasks(build_variants(project, experiment), experiment)
+                if t.variant.label == "n3.rate=0.1" and t.seed == 1)
+    payload = {"text": run_text(task), "project_path": str(project.path), "folder": str(tmp_path / "alone"),
+               "label": task.variant.label, "variant_index": task.variant.index, "seed": 1,
+               "identity": task.identity, "threads": 1}  # one thread, as each of the two pool workers had
+    code = "import json, sys; from engine.experiments.worker import run_task; print(json.dumps(run_task(json.loads(sys.argv[1]))))"
+    alone = subprocess.run([sys.executable, "-c", code, json.dumps(payload)], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
+    assert alone.returncode == 0, alone.stderr[-1500:]
+    row = json.loads(alone.stdout.strip().splitlines()[-1])
+    assert row["test_accuracy"] == by_run[("n3.rate=0.1", "1")]  # the same float, not merely close
 
 
 def test_an_unreachable_ray_is_one_line_and_bad_specs_train_nothing(tmp_path):
