@@ -11,7 +11,8 @@ from cli.commands import names
 from main import main
 from tests.conftest import EXAMPLES, ROOT
 
-COMMANDS = ("analyze-compression", "blocks", "check", "compress", "demo", "export", "import", "lr-range", "train")
+COMMANDS = ("ablate", "analyze-compression", "blocks", "check", "compress", "demo", "export", "import", "lr-range",
+            "search-pba", "train")
 
 
 @pytest.fixture
