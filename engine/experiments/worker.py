@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 MARKER = "ablation.json"
+PROGRESS = "progress.json"  # the epoch a run has reached, rewritten after each epoch
 
 
 def limit_threads(threads: int) -> None:
@@ -27,6 +28,25 @@ def limit_threads(threads: int) -> None:
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = n
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def running_runs(runs_dir: Path) -> list[dict]:
+    """The runs under ``runs_dir`` that have started and not finished: folder name and epoch reached."""
+    out = []
+    try:
+        folders = sorted(p for p in Path(runs_dir).iterdir() if p.is_dir())
+    except OSError:
+        return out
+    for folder in folders:
+        if (folder / MARKER).exists():
+            continue
+        try:
+            data = json.loads((folder / PROGRESS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        if isinstance(data, dict):
+            out.append({"folder": folder.name, "epoch": data.get("epoch", 0), "epochs": data.get("epochs")})
+    return out
 
 
 def finished_row(folder: Path, identity: str) -> dict | None:
@@ -64,7 +84,13 @@ def run_task(payload: dict) -> dict:
     folder.mkdir(parents=True)
     t0 = time.perf_counter()
     snap = ProjectSnapshot(payload["text"], Path(payload["project_path"]) if payload.get("project_path") else None)
-    outcome = training_job(snap, RunOptions(folder.name, folder, str(folder), payload["label"]))
+
+    def epoch_done(p) -> None:  # the studio shows each running run's epoch from this file
+        if p.stage == "epoch":
+            write_json(folder / PROGRESS, {"epoch": p.step, "epochs": p.total,
+                                           "val_accuracy": (p.metrics or {}).get("val_accuracy")})
+
+    outcome = training_job(snap, RunOptions(folder.name, folder, str(folder), payload["label"]), epoch_done)
     record = outcome.record
     test = (record.get("metrics") or {}).get("test", {})
     row = {"variant": payload["label"], "variant_index": payload["variant_index"], "seed": payload["seed"],

@@ -9,7 +9,7 @@ winner is applied to the graph as one undo step.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
@@ -71,6 +71,12 @@ class ExperimentsDock(QDockWidget):
         self.run_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.progress = QProgressBar()
+        self.running_label = QLabel("")
+        self.running_label.setWordWrap(True)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self.show_running)
+        self.labels: list[str] = []  # variant labels by index, for the running runs' folders
         self.status = QLabel("Right-click a block and choose “Try alternatives…”, or type a factor above.")
         self.status.setWordWrap(True)
 
@@ -93,6 +99,7 @@ class ExperimentsDock(QDockWidget):
         buttons.addWidget(self.stop_button)
         lay.addLayout(buttons)
         lay.addWidget(self.progress)
+        lay.addWidget(self.running_label)
         lay.addWidget(self.status)
 
         self.apply_button = QPushButton("Apply the winner")
@@ -206,7 +213,8 @@ class ExperimentsDock(QDockWidget):
             experiment = self.experiment().checked()
             if not experiment.vary:
                 raise SpecError("add at least one factor to vary first")
-            count = len(check_variants(project, experiment))  # every variant analysed before any training
+            found = check_variants(project, experiment)  # every variant analysed before any training
+            count, self.labels = len(found), [v.label for v in found]
             root = runs_root(project.path, self.main_window.training_dock.controller.untitled_root)
             self.out = experiment_folder(root, experiment)
         except SproutError as exc:
@@ -225,8 +233,26 @@ class ExperimentsDock(QDockWidget):
         self.progress.setValue(0)
         self.status.setText(f"Training {count} variant(s) x {experiment.seeds} seed(s) in {self.out} …")
         self.job.start()
+        self.ticker.start()
         self._update_buttons()
         return True
+
+    @Slot()
+    def show_running(self) -> None:
+        """Each running run and the epoch it has reached (from its folder's progress file)."""
+        from engine.experiments.worker import running_runs
+
+        if not self.running or self.out is None:
+            self.ticker.stop()
+            self.running_label.setText("")
+            return
+        parts = []
+        for run in running_runs(self.out / "runs"):
+            head, _, rest = run["folder"].partition("-s")
+            index, seed = int(head[1:]) if head[1:].isdigit() else -1, rest.split("-")[0]
+            label = self.labels[index] if 0 <= index < len(self.labels) else run["folder"]
+            parts.append(f"{label}, seed {seed}: epoch {run['epoch']}/{run['epochs'] or '?'}")
+        self.running_label.setText(("Running: " + " · ".join(parts)) if parts else "Starting the workers…")
 
     @Slot()
     def stop(self) -> None:
@@ -292,6 +318,9 @@ class ExperimentsDock(QDockWidget):
 
     def _update_buttons(self, *_args) -> None:
         running = self.running
+        if not running and self.ticker.isActive():  # the job ended: no run is running any more
+            self.ticker.stop()
+            self.running_label.setText("")
         self.run_button.setEnabled(not running and self.vary_list.count() > 0)
         self.stop_button.setEnabled(running)
         self.apply_button.setEnabled(not running and self.winner() is not None)

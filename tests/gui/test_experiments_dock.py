@@ -48,7 +48,13 @@ def test_a_run_fills_the_table_and_the_winner_is_one_undo_step(window, qtbot, tm
     dock.workers.setValue(1)  # in the job's thread: no pool start-up in a GUI test
     assert dock.add_specs(["swap:relu=paper.swish"])
     assert dock.start()
+    shown = []
+    dock.ticker.timeout.connect(lambda: shown.append(dock.running_label.text()))
     qtbot.waitUntil(lambda: not dock.running, timeout=180_000)
+    # Progress per run: while it trained, the dock showed the running run and its epoch.
+    assert any(t.startswith("Running: relu, seed 0: epoch ") or t.startswith("Running: paper.swish, seed 0: epoch ")
+               for t in shown), shown
+    assert dock.running_label.text() == "" and not dock.ticker.isActive()
     assert dock.table.rowCount() == 2 and dock.progress.value() == 4
     labels = [dock.table.item(r, 0).text() for r in range(2)]
     assert labels == ["relu", "paper.swish"]
