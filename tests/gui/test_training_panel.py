@@ -98,9 +98,12 @@ def test_run_updates_curves_on_gui_thread_and_is_kept_with_the_project(studio, q
     assert runs[0]["folder"] == str(untitled.resolve()) and (untitled / "model.keras").is_file()
     assert dock.results.table.rowCount() == 10 and runs[0]["metrics"]["test"]["accuracy"] > 0.5
     assert "Training finished: Run 1" in dock.message.text() and runs[0]["name"] == "Run 1"
-    execution = runs[0]["execution"]  # 80 batches: the measurement of the block lengths was under way
-    assert execution["source"] == "partial" and "spe=1" in execution["timings"]
-    assert "batches per call" in dock.message.text() and "measurement" in dock.message.text()
+    # 80 batches: the measurement of the block lengths was under way at the end, or (on a busy
+    # machine, when a length came out > 5% slower early) it had just ended: both are measured here.
+    execution = runs[0]["execution"]
+    assert execution["source"] in ("partial", "calibrated") and "spe=1" in execution["timings"]
+    assert "batches per call" in dock.message.text()
+    assert ("measurement" if execution["source"] == "partial" else "measured on this run") in dock.message.text()
 
     dock.tabs.setCurrentWidget(dock.plots)
     window.resizeDocks([dock], [430], Qt.Vertical)
